@@ -1,0 +1,43 @@
+# The two commands: `make run` starts the platform, `make test` passes every test.
+# Both install what they need: uv (into .state/tools), then the locked workspace (.venv).
+
+SHELL := /bin/bash
+UV_VERSION := 0.13.8
+TOOLS := .state/tools
+UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
+PY := .venv/bin/python
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: install run stop status mail test test-fast lock clean
+
+$(TOOLS)/bin/uv:
+	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
+	python3 -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+
+.venv/.synced: uv.lock pyproject.toml */pyproject.toml services/*/pyproject.toml deploy/local/pyproject.toml | $(UV)
+	$(UV) sync --frozen --all-packages --quiet
+	@touch $@
+
+install: .venv/.synced  ## the locked workspace in .venv
+
+run: install  ## start Kafka, PostgreSQL, Stripe emulator, SMTP mailbox and the four services
+	@$(PY) -m devstack run
+
+stop:  ## stop what `make run` started, wherever it runs
+	@if [ -x $(PY) ]; then $(PY) -m devstack stop; else echo "No stack is running."; fi
+
+status: install
+	@$(PY) -m devstack status
+
+mail: install  ## list the SMTP mailbox of `make run` (N=3 shows message 3)
+	@$(PY) -m devstack mail $(if $(N),--show $(N))
+
+test: install  ## every test, against the real local stack
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lock:  ## after changing dependencies
+	$(UV) lock
+
+clean: stop
+	rm -rf .state/run .state/test-*

@@ -1,0 +1,1 @@
+"""Plumbing shared by the four billing services, written once."""

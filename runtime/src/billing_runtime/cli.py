@@ -1,0 +1,43 @@
+"""The command line every service shares: `python -m <service> serve | migrate`."""
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable
+
+import uvicorn
+from sqlalchemy.exc import OperationalError
+
+from billing_runtime.database import unreachable_message
+from billing_runtime.migrations import upgrade
+from billing_runtime.service import ServiceRuntime
+from billing_runtime.settings import ServiceSettings
+
+
+def run_service_cli(
+    settings_factory: Callable[[], ServiceSettings],
+    bootstrap: Callable[[ServiceSettings], ServiceRuntime],
+    app_factory: str,
+    argv: list[str] | None = None,
+) -> int:
+    settings = settings_factory()
+    parser = argparse.ArgumentParser(prog=settings.service_name)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve HTTP and consume Kafka")
+    serve.add_argument("--port", type=int, default=settings.http_port)
+    serve.add_argument("--host", default=settings.http_host)
+    commands.add_parser("migrate", help="bring the service's database to the latest schema")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+
+    if args.command == "migrate":
+        runtime = bootstrap(settings)
+        try:
+            upgrade(runtime.migrations_dir, settings.database_url)
+        except OperationalError as error:
+            print(unreachable_message(settings.database_url, error), file=sys.stderr)
+            return 2
+        return 0
+
+    uvicorn.run(app_factory, factory=True, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    return 0

@@ -1,0 +1,1 @@
+"""The accounts service: billing accounts, members and roles, projects, standing."""

@@ -1,0 +1,1 @@
+"""The invoicing service: pricing, usage ingestion, invoices and PDFs."""

@@ -1,0 +1,3 @@
+from billing_runtime.migrations import run_migrations
+
+run_migrations(target_metadata=None)

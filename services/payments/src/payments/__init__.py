@@ -1,0 +1,1 @@
+"""The payments service: cards on file through Stripe, charges and retries."""
