@@ -11,7 +11,7 @@ from pathlib import Path
 from devstack.endpoints import Endpoints
 from devstack.errors import StackError
 from devstack.mailbox import Mailbox
-from devstack.processes import signal_group
+from devstack.processes import pid_alive, signal_group
 from devstack.services import ServiceProcesses, service_ports
 from devstack.stack import Stack, StackConfig
 
@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     runfile = args.state / "run" / "stack.json"
-    if runfile.exists() and _alive(json.loads(runfile.read_text())["supervisor"]):
+    if runfile.exists() and pid_alive(json.loads(runfile.read_text())["supervisor"]):
         raise StackError(f"A stack is already running (see {runfile}); `make stop` stops it.")
     # SIGTERM and SIGHUP stop the stack as Ctrl-C does, through the same clean-up.
     for sig in (signal.SIGTERM, signal.SIGHUP):
@@ -50,7 +50,7 @@ def _run(args: argparse.Namespace) -> int:
         endpoints = stack.start()
         urls: dict[str, str] = {}
         if not args.infra_only:
-            print("Migrating and starting the four services...", flush=True)
+            print(f"Infrastructure ready after {time.monotonic() - started:.1f} s; migrating and starting the four services...", flush=True)
             services = ServiceProcesses(endpoints, args.state / "run", service_ports(os.environ))
             urls = services.start()
         running = stack.processes + (list(services.processes.values()) if services else [])
@@ -103,10 +103,10 @@ def _stop(args: argparse.Namespace) -> int:
         print("No stack is running.")
         return 0
     record = json.loads(runfile.read_text())
-    if _alive(record["supervisor"]):
+    if pid_alive(record["supervisor"]):
         os.kill(record["supervisor"], signal.SIGTERM)
         deadline = time.monotonic() + 60
-        while _alive(record["supervisor"]) and time.monotonic() < deadline:
+        while pid_alive(record["supervisor"]) and time.monotonic() < deadline:
             time.sleep(0.2)
     # Whatever the supervisor could not stop (it was killed, say) goes now.
     for group in record["groups"]:
@@ -118,7 +118,7 @@ def _stop(args: argparse.Namespace) -> int:
 
 def _status(args: argparse.Namespace) -> int:
     runfile = args.state / "run" / "stack.json"
-    if not runfile.exists() or not _alive(json.loads(runfile.read_text())["supervisor"]):
+    if not runfile.exists() or not pid_alive(json.loads(runfile.read_text())["supervisor"]):
         print("No stack is running; `make run` starts one.")
         return 1
     record = json.loads(runfile.read_text())
@@ -135,16 +135,6 @@ def _mail(args: argparse.Namespace) -> int:
         print(f"{number:>4}  {message['Date']}  to {message['X-Envelope-To']}  {message['Subject']}")
     print(f"{len(messages)} message(s); `make mail N=<number>` shows one.")
     return 0
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 COMMANDS = {"run": _run, "stop": _stop, "status": _status, "mail": _mail}

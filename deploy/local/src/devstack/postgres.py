@@ -85,6 +85,7 @@ class EmbeddedPostgres:
                 [str(binaries / "initdb"), "-D", str(self.data), "-U", "postgres", "--auth=trust",
                  "--encoding=UTF8", "--no-instructions"],
                 capture_output=True, text=True, user=user,
+                group=user and pwd.getpwnam(user).pw_gid, extra_groups=[] if user else None,
             )
             if done.returncode != 0:
                 raise StackError(f"initdb failed in {self.data}: {done.stderr.strip()[-300:]}")

@@ -7,6 +7,7 @@ supervisor killed with SIGKILL leaves no orphan behind.
 
 import ctypes
 import os
+import pwd
 import signal
 import subprocess
 import time
@@ -57,7 +58,10 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=self.env,
+                # Drop root's groups too: a group match would deny what "other" may do.
                 user=self.user,
+                group=self.user and pwd.getpwnam(self.user).pw_gid,
+                extra_groups=[] if self.user else None,
                 start_new_session=True,
                 preexec_fn=_die_with_parent(self.stop_signal),  # noqa: PLW1509 - only prctl runs there
             )
@@ -108,6 +112,21 @@ class ManagedProcess:
         raise StackError(
             f"{self.name} was not {what} after {timeout:.0f} s; read its log at {self.log_path}."
         )
+
+
+def pid_alive(pid: int) -> bool:
+    """Whether `pid` still runs; a zombie (exited, not yet reaped by its parent) does not."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state != "Z"
 
 
 def signal_group(pid: int, sig: int) -> None:

@@ -1,7 +1,7 @@
 """The four billing services as separate processes against a running stack."""
 
+import importlib.util
 import os
-import subprocess
 import sys
 import urllib.request
 from collections.abc import Mapping
@@ -18,11 +18,22 @@ def service_ports(environ: Mapping[str, str]) -> dict[str, int]:
     return {name: int(environ.get(f"{name.upper()}_PORT", port)) for name, port in SERVICES.items()}
 
 
-def migrate(service: str, env: dict[str, str]) -> None:
-    done = subprocess.run([sys.executable, "-m", service, "migrate"], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
-        raise StackError(f"Migrating the {service} database failed: {last}")
+def migrate(database_urls: dict[str, str]) -> None:
+    """Bring each service's database to its latest schema with the service's own migrations.
+
+    Done here, in one process, rather than by four `python -m <service> migrate` runs: the
+    same Alembic scripts, without paying four interpreter start-ups on a small machine.
+    """
+    from billing_runtime.migrations import upgrade
+    from sqlalchemy.exc import OperationalError
+
+    for service, url in database_urls.items():
+        spec = importlib.util.find_spec(service)
+        assert spec is not None and spec.submodule_search_locations, service
+        try:
+            upgrade(Path(spec.submodule_search_locations[0]) / "migrations", url)
+        except OperationalError as error:
+            raise StackError(f"Migrating the {service} database failed: {str(error.orig).strip().splitlines()[0]}") from None
 
 
 def ready(url: str) -> bool:
@@ -50,8 +61,7 @@ class ServiceProcesses:
     def start(self) -> dict[str, str]:
         for name, port in self.ports.items():
             require_free(port, f"the {name} service", f"{name.upper()}_PORT")
-        for name in self.ports:
-            migrate(name, self.env(name))
+        migrate({name: self.endpoints.database_url(name) for name in self.ports})
         for name, port in self.ports.items():
             self.processes[name] = ManagedProcess(
                 f"the {name} service",

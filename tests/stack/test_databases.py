@@ -1,0 +1,44 @@
+"""Each service's own database on the real server: migrated by its Alembic scripts, then queried."""
+
+import importlib
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+from billing_runtime.migrations import upgrade
+from devstack.endpoints import SERVICES
+from sqlalchemy import create_engine, text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_each_service_migrates_and_queries_its_own_database(stack, service):
+    bootstrap = importlib.import_module(f"{service}.bootstrap")
+    url = stack.database_url(service)
+
+    upgrade(bootstrap.MIGRATIONS, url)
+    upgrade(bootstrap.MIGRATIONS, url)  # a second run finds nothing to do
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        database = connection.execute(text("SELECT current_database()")).scalar_one()
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+    engine.dispose()
+    assert database == service
+    assert version == "0001"
+
+
+def test_the_services_do_not_share_a_database(stack):
+    with psycopg.connect(stack.postgres_url) as connection:
+        names = {row[0] for row in connection.execute("SELECT datname FROM pg_database")}
+    assert set(SERVICES) <= names
+    assert len({stack.database_url(service) for service in SERVICES}) == len(SERVICES)
+
+
+def test_the_services_migration_command_migrates_the_database_it_is_given(stack):
+    env = {**os.environ, "DATABASE_URL": stack.database_url("payments")}
+    done = subprocess.run([sys.executable, "-m", "payments", "migrate"], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    with psycopg.connect(stack.database_url("payments").replace("+psycopg", "")) as connection:
+        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
