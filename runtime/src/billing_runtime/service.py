@@ -3,6 +3,7 @@
 Built by each service's `bootstrap(settings)`; nothing here connects at import time.
 """
 
+import asyncio
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing_runtime.broker import create_broker
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
+from billing_runtime.messaging.relay import OutboxRelay
 from billing_runtime.settings import ServiceSettings
 
 
@@ -23,6 +25,7 @@ class ServiceRuntime:
     settings: ServiceSettings
     engine: AsyncEngine
     broker: KafkaBroker
+    relay: OutboxRelay
     migrations_dir: Path
 
 
@@ -31,10 +34,16 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        stopping = asyncio.Event()
         await runtime.broker.start()
+        await runtime.relay.start()
+        relaying = asyncio.create_task(runtime.relay.run(stopping), name="outbox-relay")
         try:
             yield
         finally:
+            stopping.set()
+            await relaying
+            await runtime.relay.stop()
             await runtime.broker.stop()
             await runtime.engine.dispose()
 
@@ -50,9 +59,11 @@ def build_runtime(
     settings: ServiceSettings, migrations_dir: Path, stream_routers: Iterable[KafkaRouter] = ()
 ) -> ServiceRuntime:
     """The composition root's common part: engine and broker, both still unconnected."""
+    engine = create_engine(settings.database_url)
     return ServiceRuntime(
         settings=settings,
-        engine=create_engine(settings.database_url),
+        engine=engine,
         broker=create_broker(settings, routers=stream_routers),
+        relay=OutboxRelay(engine, settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"),
         migrations_dir=migrations_dir,
     )

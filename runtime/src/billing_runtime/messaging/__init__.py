@@ -1,0 +1,1 @@
+"""The messaging kit every service uses: transactional outbox and relay, idempotent inbox."""

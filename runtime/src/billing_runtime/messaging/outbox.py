@@ -1,0 +1,30 @@
+"""Writing to the outbox: outgoing messages join the transaction of the state change they announce."""
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from uuid import UUID
+
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from billing_runtime.messaging.tables import OUTBOX
+
+
+@dataclass(frozen=True)
+class OutgoingMessage:
+    topic: str
+    key: str
+    """The billing account id: one account's messages stay on one partition, in order."""
+    payload: bytes
+    event_id: UUID
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+async def add_to_outbox(transaction: AsyncConnection | AsyncSession, messages: Iterable[OutgoingMessage]) -> None:
+    """Stage messages in the caller's open transaction; the relay publishes them once it commits."""
+    rows = [
+        {"event_id": m.event_id, "topic": m.topic, "key": m.key, "payload": m.payload, "headers": dict(m.headers)}
+        for m in messages
+    ]
+    if rows:
+        await transaction.execute(insert(OUTBOX), rows)

@@ -1,0 +1,148 @@
+"""The outbox relay: publishes committed outbox rows to Kafka, in commit order per key.
+
+Ordering. Row ids are handed out when a transaction inserts, not when it commits, so a
+transaction that started writing first may commit last. Rows are published in id order and
+only once every transaction older than the oldest one still running has ended (the row's
+`txid` is below the snapshot's xmin): a slow transaction holds back the rows after it rather
+than being skipped or overtaken. Writers that change the same billing account serialize on
+its row, so per key, id order is commit order.
+
+Delivery. Rows are marked published only after Kafka acknowledged them (acks=all, the
+idempotent producer). A crash in between publishes them again after restart: at least once
+on the wire, exactly once in effect because every consumer deduplicates by event id.
+
+One relay per database is active at a time (a PostgreSQL advisory lock), so scaling a service
+to many processes never publishes one account's events out of order.
+"""
+
+import asyncio
+import contextlib
+import logging
+
+import psycopg
+from aiokafka import AIOKafkaProducer
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing_runtime.messaging.tables import OUTBOX_CHANNEL
+
+log = logging.getLogger(__name__)
+
+# Any constant will do; it only has to be the same for every relay of one database.
+RELAY_LOCK = 0x0B1771_0A7B0C
+
+PENDING = text(
+    """
+    SELECT id, topic, key, payload, headers FROM outbox
+    WHERE published_at IS NULL AND txid < pg_snapshot_xmin(pg_current_snapshot())
+    ORDER BY id LIMIT :limit
+    """
+)
+MARK_PUBLISHED = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
+
+
+class OutboxRelay:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        bootstrap_servers: str,
+        *,
+        batch_size: int = 500,
+        poll_interval: float = 1.0,
+        client_id: str = "outbox-relay",
+    ) -> None:
+        self.engine = engine
+        self.bootstrap_servers = bootstrap_servers
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.client_id = client_id
+        self.producer: AIOKafkaProducer | None = None
+
+    async def start(self) -> None:
+        self.producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap_servers,
+            client_id=self.client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+        )
+        await self.producer.start()
+
+    async def stop(self) -> None:
+        if self.producer:
+            await self.producer.stop()
+            self.producer = None
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of committed rows; returns how many were published."""
+        assert self.producer is not None, "start() the relay first"
+        async with self.engine.begin() as connection:
+            rows = (await connection.execute(PENDING, {"limit": self.batch_size})).all()
+            if not rows:
+                return 0
+            sent = [
+                await self.producer.send(
+                    row.topic,
+                    value=row.payload,
+                    key=row.key.encode(),
+                    headers=[(name, value.encode()) for name, value in row.headers.items()],
+                )
+                for row in rows
+            ]
+            await asyncio.gather(*sent)
+            await connection.execute(MARK_PUBLISHED, {"ids": [row.id for row in rows]})
+        return len(rows)
+
+    async def run(self, stopping: asyncio.Event) -> None:
+        """Lead (or wait to lead), then publish as rows commit until `stopping` is set.
+
+        A database that is away (or goes away) is waited for; the rows keep.
+        """
+        while not stopping.is_set():
+            try:
+                await self._lead_and_relay(stopping)
+            except (psycopg.Error, OSError) as error:
+                log.warning("outbox relay lost its database (%s); retrying", error)
+                await _sleep_unless(stopping, self.poll_interval)
+
+    async def _lead_and_relay(self, stopping: asyncio.Event) -> None:
+        url = make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)
+        async with await psycopg.AsyncConnection.connect(url, autocommit=True) as listener:
+            while not stopping.is_set():
+                leading = (await (await listener.execute("SELECT pg_try_advisory_lock(%s)", [RELAY_LOCK])).fetchone())[0]
+                if leading:
+                    break
+                await _sleep_unless(stopping, self.poll_interval)
+            if stopping.is_set():
+                return
+            await listener.execute(f"LISTEN {OUTBOX_CHANNEL}")
+            while not stopping.is_set():
+                try:
+                    published = await self.publish_pending()
+                except Exception:  # noqa: BLE001 - Kafka or the database is away; the rows wait
+                    log.exception("outbox relay could not publish; retrying")
+                    published = 0
+                    await _sleep_unless(stopping, self.poll_interval)
+                if published < self.batch_size:
+                    await _wait_for_notify(listener, stopping, self.poll_interval)
+
+
+async def _wait_for_notify(listener: psycopg.AsyncConnection, stopping: asyncio.Event, timeout: float) -> None:
+    """Until a row commits, `stopping` is set, or `timeout` passes.
+
+    The timeout backs the notification up: a row held back by the xmin fence sends no second
+    notification when the older transaction ends.
+    """
+    notified = asyncio.ensure_future(anext(aiter(listener.notifies(timeout=timeout, stop_after=1)), None))
+    stopped = asyncio.ensure_future(stopping.wait())
+    _, pending = await asyncio.wait({notified, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    for waiter in pending:
+        waiter.cancel()
+        with contextlib.suppress(asyncio.CancelledError, psycopg.Error):
+            await waiter
+
+
+async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stopping.wait(), seconds)

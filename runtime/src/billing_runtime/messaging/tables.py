@@ -1,0 +1,74 @@
+"""The outbox and inbox tables, the same in every service's own database.
+
+Each service's Alembic history creates them with `create_messaging_tables()`.
+"""
+
+from sqlalchemy import BigInteger, Column, Connection, DateTime, Identity, Index, LargeBinary, MetaData, Table, Text, func, text
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.types import UserDefinedType
+
+
+class Xid8(UserDefinedType):
+    """PostgreSQL's 64-bit transaction id, comparable with a snapshot's xmin."""
+
+    cache_ok = True
+
+    def get_col_spec(self, **kw: object) -> str:
+        return "xid8"
+
+OUTBOX_CHANNEL = "outbox_committed"
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "outbox",
+        metadata,
+        # Allocation order, not commit order: see OutboxRelay for how the two are reconciled.
+        Column("id", BigInteger, Identity(always=True), primary_key=True),
+        Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+        Column("topic", Text, nullable=False),
+        Column("key", Text, nullable=False),
+        Column("payload", LargeBinary, nullable=False),
+        Column("headers", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+        # The writing transaction's id: the relay's fence against rows still being committed.
+        Column("txid", Xid8, nullable=False, server_default=text("pg_current_xact_id()")),
+        Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("published_at", DateTime(timezone=True)),
+        Index("outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    )
+
+
+def inbox_table(metadata: MetaData) -> Table:
+    return Table(
+        "inbox",
+        metadata,
+        Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("topic", Text, nullable=False),
+        Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    )
+
+
+METADATA = MetaData()
+OUTBOX = outbox_table(METADATA)
+INBOX = inbox_table(METADATA)
+
+
+def install(connection: Connection) -> None:
+    """Create the outbox, the inbox and the outbox's wake-up trigger.
+
+    Called from each service's Alembic history as `install(op.get_bind())`.
+    """
+    METADATA.create_all(connection)
+    # NOTIFY is delivered when the writing transaction commits: the relay wakes for committed rows.
+    connection.exec_driver_sql(
+        f"""
+        CREATE OR REPLACE FUNCTION outbox_notify() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN PERFORM pg_notify('{OUTBOX_CHANNEL}', ''); RETURN NULL; END $$;
+        CREATE OR REPLACE TRIGGER outbox_committed AFTER INSERT ON outbox
+        FOR EACH STATEMENT EXECUTE FUNCTION outbox_notify();
+        """
+    )
+
+
+def uninstall(connection: Connection) -> None:
+    connection.exec_driver_sql("DROP TABLE IF EXISTS outbox, inbox; DROP FUNCTION IF EXISTS outbox_notify();")

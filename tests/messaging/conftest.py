@@ -1,0 +1,50 @@
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+
+import psycopg
+import pytest
+from aiokafka import AIOKafkaConsumer
+from billing_runtime.database import create_engine
+from billing_runtime.messaging.tables import install
+from devstack.postgres import database_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+TOPIC = "invoice.finalized"
+
+
+@pytest.fixture
+async def engine(stack) -> AsyncIterator[AsyncEngine]:
+    """A fresh database with the outbox and inbox, as a service's migrations leave it."""
+    name = f"messaging_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    engine = create_engine(database_url(stack.postgres_url, name))
+    async with engine.begin() as connection:
+        await connection.run_sync(install)
+        await connection.exec_driver_sql("CREATE TABLE account_usage (account text PRIMARY KEY, total numeric NOT NULL)")
+    yield engine
+    await engine.dispose()
+    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def consume(bootstrap: str, key: str, count: int, topic: str = TOPIC, timeout: float = 20.0) -> list:
+    """Every message with `key` on `topic`, waiting until `count` arrived (or the timeout)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"t-{uuid.uuid4().hex[:8]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    found = []
+    try:
+        async with asyncio.timeout(timeout):
+            while len(found) < count:
+                batch = await consumer.getmany(timeout_ms=500)
+                found += [m for messages in batch.values() for m in messages if m.key == key.encode()]
+        # Anything more (a duplicate) would have arrived with the rest; look once more.
+        batch = await consumer.getmany(timeout_ms=1000)
+        found += [m for messages in batch.values() for m in messages if m.key == key.encode()]
+    except TimeoutError:
+        pass
+    finally:
+        await consumer.stop()
+    return found
