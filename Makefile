@@ -8,7 +8,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run stop status mail test test-fast lock clean
+.PHONY: install run stop status mail test lock clean contracts-check contracts-schemas dead-letters replay
 
 $(TOOLS)/bin/uv:
 	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
@@ -33,8 +33,20 @@ status: install
 mail: install  ## list the SMTP mailbox of `make run` (N=3 shows message 3)
 	@$(PY) -m devstack mail $(if $(N),--show $(N))
 
-test: install  ## every test, against the real local stack
+test: install contracts-check  ## every test, against the real local stack
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+contracts-check: install  ## fail if the code drifted from the committed schemas, or a revision broke compatibility
+	$(PY) -m billing_contracts.registry check
+
+contracts-schemas: install  ## append a schema revision for each compatible change; refuse an incompatible one
+	$(PY) -m billing_contracts.registry generate
+
+dead-letters: install  ## list the dead letters of TOPIC (e.g. make dead-letters TOPIC=usage.recorded)
+	@$(PY) -m billing_runtime.messaging.dead_letter_cli list $(TOPIC)
+
+replay: install  ## replay one: make replay TOPIC=usage.recorded AT=0:17 [VALUE=fixed.json]
+	@$(PY) -m billing_runtime.messaging.dead_letter_cli replay $(TOPIC) --at $(AT) $(if $(VALUE),--value-file $(VALUE))
 
 lock:  ## after changing dependencies
 	$(UV) lock
