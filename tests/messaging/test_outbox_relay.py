@@ -10,6 +10,7 @@ import uuid
 import pytest
 from billing_runtime.messaging.inbox import first_deliveries
 from billing_runtime.messaging.outbox import OutgoingMessage, add_to_outbox
+from billing_runtime.messaging.producer import create_producer
 from billing_runtime.messaging.relay import OutboxRelay
 from sqlalchemy import text
 
@@ -21,11 +22,16 @@ def _message(key: str, body: str) -> OutgoingMessage:
 
 
 @pytest.fixture
-async def relay(engine, stack):
-    relay = OutboxRelay(engine, stack.kafka_bootstrap_servers, poll_interval=0.2)
-    await relay.start()
-    yield relay
-    await relay.stop()
+async def producer(stack):
+    producer = create_producer(stack.kafka_bootstrap_servers, "relay-test")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def relay(engine, producer):
+    return OutboxRelay(engine, producer, poll_interval=0.2)
 
 
 async def test_committed_rows_are_published_in_order_per_key_and_marked(engine, relay, stack):
@@ -64,6 +70,7 @@ WRITER = """
 import asyncio, os, signal, sys, uuid
 from billing_runtime.database import create_engine
 from billing_runtime.messaging.outbox import OutgoingMessage, add_to_outbox
+from billing_runtime.messaging.producer import create_producer
 
 async def main():
     engine = create_engine(sys.argv[1])
@@ -107,8 +114,7 @@ async def test_a_relay_crash_after_publishing_duplicates_on_the_wire_but_not_in_
     event = _message(key, "2.5")
     async with engine.begin() as tx:
         await add_to_outbox(tx, [event])
-    crashing = _CrashAfterPublish(engine, stack.kafka_bootstrap_servers)
-    crashing.producer = relay.producer
+    crashing = _CrashAfterPublish(engine, relay.producer)
     with pytest.raises(ConnectionError):
         await crashing.publish_pending()
     assert await relay.publish_pending() == 1  # the row was still unpublished: sent again
@@ -117,7 +123,7 @@ async def test_a_relay_crash_after_publishing_duplicates_on_the_wire_but_not_in_
     assert len(deliveries) == 2
     for _ in deliveries:  # an idempotent consumer applies each event once
         async with engine.begin() as tx:
-            if event.event_id in await first_deliveries(tx, TOPIC, [event.event_id]):
+            if event.event_id in await first_deliveries(tx, "usage-totals", [event.event_id]):
                 await tx.exec_driver_sql(
                     "INSERT INTO account_usage VALUES (%(k)s, 2.5) ON CONFLICT (account) "
                     "DO UPDATE SET total = account_usage.total + 2.5", {"k": key})
@@ -126,9 +132,8 @@ async def test_a_relay_crash_after_publishing_duplicates_on_the_wire_but_not_in_
     assert str(total) == "2.5"
 
 
-async def test_the_relay_wakes_on_commit_without_waiting_for_its_poll(engine, stack):
-    relay = OutboxRelay(engine, stack.kafka_bootstrap_servers, poll_interval=60)
-    await relay.start()
+async def test_the_relay_wakes_on_commit_without_waiting_for_its_poll(engine, producer, stack):
+    relay = OutboxRelay(engine, producer, poll_interval=60)
     stopping = asyncio.Event()
     running = asyncio.create_task(relay.run(stopping))
     try:
@@ -142,4 +147,3 @@ async def test_the_relay_wakes_on_commit_without_waiting_for_its_poll(engine, st
     finally:
         stopping.set()
         await running
-        await relay.stop()

@@ -4,10 +4,11 @@ Built by each service's `bootstrap(settings)`; nothing here connects at import t
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
 
 from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -16,7 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing_runtime.broker import create_broker
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
+from billing_runtime.messaging.dead_letters import DeadLetters
+from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
+from billing_runtime.messaging.subscriptions import EventSubscriptions
 from billing_runtime.settings import ServiceSettings
 
 
@@ -25,6 +29,7 @@ class ServiceRuntime:
     settings: ServiceSettings
     engine: AsyncEngine
     broker: KafkaBroker
+    producer: Producer
     relay: OutboxRelay
     migrations_dir: Path
 
@@ -35,16 +40,16 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping = asyncio.Event()
+        await runtime.producer.start()
         await runtime.broker.start()
-        await runtime.relay.start()
         relaying = asyncio.create_task(runtime.relay.run(stopping), name="outbox-relay")
         try:
             yield
         finally:
             stopping.set()
             await relaying
-            await runtime.relay.stop()
             await runtime.broker.stop()
+            await runtime.producer.stop()
             await runtime.engine.dispose()
 
     app = FastAPI(title=f"{runtime.settings.service_name} service", version="1", lifespan=lifespan)
@@ -56,14 +61,22 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
 
 
 def build_runtime(
-    settings: ServiceSettings, migrations_dir: Path, stream_routers: Iterable[KafkaRouter] = ()
+    settings: ServiceSettings, migrations_dir: Path, subscribe: Callable[[EventSubscriptions], None] = lambda _: None
 ) -> ServiceRuntime:
-    """The composition root's common part: engine and broker, both still unconnected."""
+    """The composition root's common part; nothing connects until the app starts.
+
+    `subscribe` registers the service's event handlers; they all share the consumer group
+    named after the service.
+    """
     engine = create_engine(settings.database_url)
+    producer = create_producer(settings.kafka_bootstrap_servers, client_id=settings.service_name)
+    router = KafkaRouter()
+    subscribe(EventSubscriptions(router, settings.service_name, engine, DeadLetters(producer, settings.service_name)))
     return ServiceRuntime(
         settings=settings,
         engine=engine,
-        broker=create_broker(settings, routers=stream_routers),
-        relay=OutboxRelay(engine, settings.kafka_bootstrap_servers, client_id=f"{settings.service_name}-relay"),
+        broker=create_broker(settings, routers=[router]),
+        producer=producer,
+        relay=OutboxRelay(engine, producer),
         migrations_dir=migrations_dir,
     )

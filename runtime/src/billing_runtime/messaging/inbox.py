@@ -10,7 +10,7 @@ from billing_runtime.messaging.tables import INBOX
 
 
 async def first_deliveries(
-    transaction: AsyncConnection | AsyncSession, topic: str, event_ids: Iterable[UUID]
+    transaction: AsyncConnection | AsyncSession, consumer: str, event_ids: Iterable[UUID]
 ) -> set[UUID]:
     """Record the events in the caller's transaction and return those never seen before.
 
@@ -23,8 +23,8 @@ async def first_deliveries(
         return set()
     statement = (
         insert(INBOX)
-        .values([{"event_id": event_id, "topic": topic} for event_id in ids])
-        .on_conflict_do_nothing(index_elements=["event_id"])
+        .values([{"consumer": consumer, "event_id": event_id} for event_id in ids])
+        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
         .returning(INBOX.c.event_id)
     )
     return set((await transaction.execute(statement)).scalars())

@@ -20,11 +20,12 @@ import contextlib
 import logging
 
 import psycopg
-from aiokafka import AIOKafkaProducer
+
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX_CHANNEL
 
 log = logging.getLogger(__name__)
@@ -44,39 +45,16 @@ MARK_PUBLISHED = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:id
 
 class OutboxRelay:
     def __init__(
-        self,
-        engine: AsyncEngine,
-        bootstrap_servers: str,
-        *,
-        batch_size: int = 500,
-        poll_interval: float = 1.0,
-        client_id: str = "outbox-relay",
+        self, engine: AsyncEngine, producer: Producer, *, batch_size: int = 500, poll_interval: float = 1.0
     ) -> None:
+        """`producer` must be idempotent with acks=all (see `create_producer`) and started by the caller."""
         self.engine = engine
-        self.bootstrap_servers = bootstrap_servers
+        self.producer = producer
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.client_id = client_id
-        self.producer: AIOKafkaProducer | None = None
-
-    async def start(self) -> None:
-        self.producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap_servers,
-            client_id=self.client_id,
-            acks="all",
-            enable_idempotence=True,
-            linger_ms=5,
-        )
-        await self.producer.start()
-
-    async def stop(self) -> None:
-        if self.producer:
-            await self.producer.stop()
-            self.producer = None
 
     async def publish_pending(self) -> int:
         """Publish one batch of committed rows; returns how many were published."""
-        assert self.producer is not None, "start() the relay first"
         async with self.engine.begin() as connection:
             rows = (await connection.execute(PENDING, {"limit": self.batch_size})).all()
             if not rows:

@@ -42,8 +42,9 @@ def inbox_table(metadata: MetaData) -> Table:
     return Table(
         "inbox",
         metadata,
+        # Per consumer: two subscribers of one service may each need their effect of one event.
+        Column("consumer", Text, primary_key=True),
         Column("event_id", UUID(as_uuid=True), primary_key=True),
-        Column("topic", Text, nullable=False),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 

@@ -11,4 +11,4 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def bootstrap(settings: NotificationsSettings) -> ServiceRuntime:
-    return build_runtime(settings, MIGRATIONS, stream_routers=[stream.router])
+    return build_runtime(settings, MIGRATIONS, stream.subscribe)

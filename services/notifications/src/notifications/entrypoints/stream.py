@@ -1,5 +1,7 @@
 """Kafka subscribers of the notifications service (consumer group "notifications")."""
 
-from faststream.kafka import KafkaRouter
+from billing_runtime.messaging.subscriptions import EventSubscriptions
 
-router = KafkaRouter()
+
+def subscribe(events: EventSubscriptions) -> None:
+    """Register the service's event handlers (each a thin call into a use case)."""

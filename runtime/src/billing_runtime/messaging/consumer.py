@@ -1,0 +1,111 @@
+"""The idempotent consumer: each event has its effect once, and nothing is lost or stuck.
+
+For every delivery (one message, or a batch of them):
+- the message is read against the contracts; one that fails goes to its dead-letter topic
+  with the reason naming the field, and is not retried (it cannot get better);
+- the handler's effect and the event ids go into the inbox in one transaction, so a
+  redelivered event finds its id taken and has no second effect;
+- a handler that fails is retried with backoff; after the last attempt the message goes to
+  the dead-letter topic with the error, and the partition moves on;
+- a database or broker that is away is not the message's fault: the error propagates, the
+  offset is not committed (the subscriber nacks), and the message comes again.
+The subscriber commits the offset only after this returns, so only after the database commit.
+"""
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+
+from billing_contracts import ContractError, Envelope, parse_event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
+from billing_runtime.messaging.inbox import first_deliveries
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[list[Envelope], AsyncConnection], Awaitable[None]]
+"""Applies fresh (never seen) events in the open transaction it is given."""
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 5
+    first_backoff: float = 0.1
+    max_backoff: float = 5.0
+
+    def backoff(self, attempt: int) -> float:
+        return min(self.first_backoff * 2 ** (attempt - 1), self.max_backoff)
+
+
+def _infrastructure_away(error: BaseException) -> bool:
+    """The database or the network failed, not the message: retry the delivery later instead."""
+    if isinstance(error, OperationalError | OSError | ConnectionError):
+        return True
+    return isinstance(error, DBAPIError) and error.connection_invalidated
+
+
+class IdempotentConsumer:
+    def __init__(
+        self,
+        name: str,
+        engine: AsyncEngine,
+        dead_letters: DeadLetters,
+        retry: RetryPolicy = RetryPolicy(),
+        parse: Callable[[bytes], Envelope] = parse_event,
+    ) -> None:
+        self.name = name
+        self.engine = engine
+        self.dead_letters = dead_letters
+        self.retry = retry
+        self.parse = parse
+
+    async def consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
+        """Process a batch in one transaction; if it fails, fall back to one message at a time."""
+        readable: list[tuple[Delivery, Envelope]] = []
+        for delivery in deliveries:
+            try:
+                readable.append((delivery, self.parse(delivery.value)))
+            except ContractError as error:
+                log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
+                await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
+        if not readable:
+            return
+        if len(readable) > 1:
+            try:
+                await self._apply([envelope for _, envelope in readable], handler)
+                return
+            except Exception as error:
+                if _infrastructure_away(error):
+                    raise
+                log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
+        for delivery, envelope in readable:
+            await self._consume_one(delivery, envelope, handler)
+
+    async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
+        for attempt in range(1, self.retry.attempts + 1):
+            try:
+                await self._apply([envelope], handler)
+                return
+            except Exception as error:
+                if _infrastructure_away(error):
+                    raise
+                failure = error
+                log.warning("event %s failed (attempt %d of %d): %s", envelope.id, attempt, self.retry.attempts, error)
+                if attempt < self.retry.attempts:
+                    await asyncio.sleep(self.retry.backoff(attempt))
+        reason = f"{type(failure).__name__}: {failure}"
+        await self.dead_letters.put_aside(delivery, "handler_failed", reason, attempts=self.retry.attempts)
+
+    async def _apply(self, envelopes: list[Envelope], handler: Handler) -> None:
+        async with self.engine.begin() as transaction:
+            fresh_ids = await first_deliveries(transaction, self.name, [e.id for e in envelopes])
+            fresh: list[Envelope] = []
+            for envelope in envelopes:  # a duplicate inside the batch counts once too
+                if envelope.id in fresh_ids:
+                    fresh.append(envelope)
+                    fresh_ids.discard(envelope.id)
+            if fresh:
+                await handler(fresh, transaction)

@@ -1,0 +1,71 @@
+"""Subscribing a service to events, the one way the platform allows.
+
+Every subscriber gets an explicit consumer group, starts from the earliest offset when the
+group is new (no event is skipped), never auto-commits, and commits only after its
+`IdempotentConsumer` returned, that is after the database commit; on an error that is not the
+message's fault it nacks, and the message is delivered again.
+"""
+
+from collections.abc import Callable
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.kafka.annotations import KafkaMessage
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, RetryPolicy
+from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
+
+SAFE_ACK_POLICIES = frozenset({AckPolicy.NACK_ON_ERROR, AckPolicy.MANUAL})
+
+
+class EventSubscriptions:
+    def __init__(
+        self, router: KafkaRouter, group_id: str, engine: AsyncEngine, dead_letters: DeadLetters,
+        retry: RetryPolicy = RetryPolicy(),
+    ) -> None:
+        self.router = router
+        self.group_id = group_id
+        self.engine = engine
+        self.dead_letters = dead_letters
+        self.retry = retry
+
+    def on(self, topic: str, *, batch: bool = False, max_records: int = 500) -> Callable[[Handler], Handler]:
+        """Register `handler` for `topic`; with `batch`, whole batches share one transaction."""
+
+        def register(handler: Handler) -> Handler:
+            consumer = IdempotentConsumer(f"{self.group_id}.{handler.__name__}", self.engine, self.dead_letters, self.retry)
+            options = dict(
+                group_id=self.group_id,
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                auto_offset_reset="earliest",
+                title=f"{self.group_id}:{topic}:{handler.__name__}",
+            )
+            if batch:
+
+                @self.router.subscriber(topic, batch=True, max_records=max_records, **options)
+                async def consume_batch(message: KafkaMessage) -> None:
+                    await consumer.consume([Delivery.from_record(r) for r in message.raw_message], handler)
+
+            else:
+
+                @self.router.subscriber(topic, **options)
+                async def consume_one(message: KafkaMessage) -> None:
+                    await consumer.consume([Delivery.from_record(message.raw_message)], handler)
+
+            return handler
+
+        return register
+
+
+def unsafe_subscribers(broker: KafkaBroker) -> list[str]:
+    """Subscribers that could lose or skip a message: auto-commit (FastStream's default
+    ACK_FIRST), ACK or REJECT_ON_ERROR (commit past a failure), or no consumer group."""
+    problems = []
+    for subscriber in broker.subscribers:
+        name = ", ".join(subscriber.topic_names) or "?"
+        if subscriber.ack_policy not in SAFE_ACK_POLICIES:
+            problems.append(f"{name}: ack policy {subscriber.ack_policy} can lose messages")
+        if not subscriber.group_id:
+            problems.append(f"{name}: no consumer group")
+    return problems
