@@ -48,3 +48,26 @@ async def consume(bootstrap: str, key: str, count: int, topic: str = TOPIC, time
     finally:
         await consumer.stop()
     return found
+
+
+async def start_group_at_end(bootstrap: str, group: str, topic: str = "usage.recorded") -> None:
+    """Commit `group`'s offsets at the topic's current end, as if the group had read the past:
+    tests that share a topic then only read what they publish themselves."""
+    from aiokafka import TopicPartition
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        (described,) = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        ends = await consumer.end_offsets(partitions)
+        await consumer.commit({partition: offset for partition, offset in ends.items()})
+    finally:
+        await consumer.stop()

@@ -14,6 +14,7 @@ from billing_contracts import UsageRecordedV1, new_envelope
 from billing_runtime.messaging.dead_letter_cli import read_dead_letters, replay, why
 from sqlalchemy import text
 
+from .conftest import start_group_at_end
 from .usage_totals import POISON_METER, UsageTotals
 
 
@@ -45,13 +46,15 @@ async def test_poison_and_invalid_messages_are_put_aside_and_the_partition_moves
     invalid["data"]["quantity"] = "-3"
     messages = [first.to_bytes(), b"{not json", poison.to_bytes(), json.dumps(invalid).encode(), last.to_bytes(), first.to_bytes()]
 
+    group = f"dl-test-{prefix}"
+    await start_group_at_end(bootstrap, group)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
     await producer.start()
     for value in messages:  # one key: one partition, in this order
         await producer.send_and_wait("usage.recorded", value, key=account.encode())
     await producer.stop()
 
-    totals = UsageTotals(engine, bootstrap, f"dl-test-{prefix}", prefix, batch=False)
+    totals = UsageTotals(engine, bootstrap, group, prefix, batch=False)
     await totals.start()
     try:
         # The messages after the bad ones are processed; the duplicate of `first` counts once.

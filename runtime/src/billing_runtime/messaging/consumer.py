@@ -64,6 +64,17 @@ class IdempotentConsumer:
 
     async def consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
         """Process a batch in one transaction; if it fails, fall back to one message at a time."""
+        try:
+            await self._consume(deliveries, handler)
+        except Exception as error:
+            if _infrastructure_away(error):
+                # Not the message's fault: no dead letter, no commit. Pause so that a database
+                # that is away is not hammered by instant redeliveries, then let it come again.
+                log.warning("%s: infrastructure unavailable (%s); the delivery will come again", self.name, error)
+                await asyncio.sleep(self.retry.max_backoff)
+            raise
+
+    async def _consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
         readable: list[tuple[Delivery, Envelope]] = []
         for delivery in deliveries:
             try:
