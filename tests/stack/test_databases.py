@@ -23,11 +23,11 @@ def test_each_service_migrates_and_queries_its_own_database(stack, service):
     engine = create_engine(url)
     with engine.connect() as connection:
         database = connection.execute(text("SELECT current_database()")).scalar_one()
-        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar_one()
+        versions = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
         tables = set(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
     engine.dispose()
     assert database == service
-    assert version == "0002"
+    assert "messaging_0001" in versions
     assert {"outbox", "inbox"} <= tables
 
 
@@ -43,4 +43,4 @@ def test_the_services_migration_command_migrates_the_database_it_is_given(stack)
     done = subprocess.run([sys.executable, "-m", "payments", "migrate"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with psycopg.connect(stack.database_url("payments").replace("+psycopg", "")) as connection:
-        assert connection.execute("SELECT version_num FROM alembic_version").fetchone() == ("0002",)
+        assert ("messaging_0001",) in connection.execute("SELECT version_num FROM alembic_version").fetchall()

@@ -7,15 +7,21 @@ from alembic.config import Config
 from sqlalchemy import MetaData, create_engine, pool
 
 
+SHARED_VERSIONS = Path(__file__).parent / "messaging" / "migrations"
+
+
 def alembic_config(migrations_dir: Path, url: str) -> Config:
+    """The service's own history plus the shared kit's branch (outbox and inbox)."""
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
+    config.set_main_option("version_locations", f"{migrations_dir / 'versions'} {SHARED_VERSIONS}")
+    config.set_main_option("path_separator", "space")
     # Passed as an attribute, not an option: options are %-interpolated and URLs may hold '%'.
     config.attributes["database_url"] = url
     return config
 
 
-def upgrade(migrations_dir: Path, url: str, revision: str = "head") -> None:
+def upgrade(migrations_dir: Path, url: str, revision: str = "heads") -> None:
     command.upgrade(alembic_config(migrations_dir, url), revision)
 
 
