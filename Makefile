@@ -8,7 +8,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run stop status mail test lock clean contracts-check contracts-schemas dead-letters replay
+.PHONY: install run stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
 
 $(TOOLS)/bin/uv:
 	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
@@ -16,7 +16,7 @@ $(TOOLS)/bin/uv:
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
 .venv/.synced: uv.lock pyproject.toml */pyproject.toml services/*/pyproject.toml deploy/local/pyproject.toml | $(UV)
-	$(UV) sync --frozen --all-packages --quiet
+	@$(UV) sync --frozen --all-packages --quiet
 	@touch $@
 
 install: .venv/.synced  ## the locked workspace in .venv
@@ -29,6 +29,9 @@ stop:  ## stop what `make run` started, wherever it runs
 
 status: install
 	@$(PY) -m devstack status
+
+token: install  ## a development bearer token: make token EMAIL=you@example.com
+	@$(PY) -m billing_runtime.auth token --email $(EMAIL)
 
 mail: install  ## list the SMTP mailbox of `make run` (N=3 shows message 3)
 	@$(PY) -m devstack mail $(if $(N),--show $(N))

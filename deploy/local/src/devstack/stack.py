@@ -170,7 +170,7 @@ class Stack:
             stripe_api_key=env.get("STRIPE_API_KEY") or EMULATOR_KEY,
             smtp_host=env.get("SMTP_HOST") or HOST,
             smtp_port=int(env.get("SMTP_PORT") or ports["smtp"]),
-            maildir=str(maildir) if run_mailbox else None,
+            maildir=str(maildir) if run_mailbox else env.get("SMTP_MAILDIR"),
             database_overrides=overrides,
         )
 

@@ -4,6 +4,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from uuid import UUID
 
+from billing_contracts import Envelope
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -18,6 +19,19 @@ class OutgoingMessage:
     payload: bytes
     event_id: UUID
     headers: Mapping[str, str] = field(default_factory=dict)
+
+
+def outgoing(envelope: Envelope) -> OutgoingMessage:
+    """An event as it goes on the wire: on the topic named by its type, keyed by its account."""
+    headers = {"ce_type": envelope.type, "ce_id": str(envelope.id)}
+    if envelope.traceparent:
+        headers["traceparent"] = envelope.traceparent
+    return OutgoingMessage(envelope.type, envelope.subject, envelope.to_bytes(), envelope.id, headers)
+
+
+async def publish_events(transaction: AsyncConnection | AsyncSession, envelopes: Iterable[Envelope]) -> None:
+    """Stage events in the caller's transaction: they are published if, and once, it commits."""
+    await add_to_outbox(transaction, [outgoing(envelope) for envelope in envelopes])
 
 
 async def add_to_outbox(transaction: AsyncConnection | AsyncSession, messages: Iterable[OutgoingMessage]) -> None:

@@ -29,11 +29,17 @@ class EventSubscriptions:
         self.engine = engine
         self.dead_letters = dead_letters
         self.retry = retry
+        self.topics: set[str] = set()
 
     def on(self, topic: str, *, batch: bool = False, max_records: int = 500) -> Callable[[Handler], Handler]:
         """Register `handler` for `topic`; with `batch`, whole batches share one transaction."""
 
         def register(handler: Handler) -> Handler:
+            # Two subscribers of one group on one topic would split its partitions between
+            # them, each seeing only part of the events: one handler per topic, always.
+            if topic in self.topics:
+                raise ValueError(f"{self.group_id} already subscribes to {topic}; use one handler per topic")
+            self.topics.add(topic)
             consumer = IdempotentConsumer(f"{self.group_id}.{handler.__name__}", self.engine, self.dead_letters, self.retry)
             options = dict(
                 group_id=self.group_id,
