@@ -84,3 +84,11 @@ def require_member(least_role: str = "viewer") -> Callable[..., Coroutine[Any, A
         return caller
 
     return check
+
+
+async def require_operator(request: Request, caller: Caller = Depends(current_caller)) -> Caller:
+    """Dependency for operator routes: the caller's verified email must be a configured operator."""
+    operators = {email.lower() for email in request.app.state.runtime.settings.operator_emails}
+    if caller.email not in operators:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this needs an operator")
+    return caller

@@ -6,7 +6,8 @@ Built by each service's `bootstrap(settings)`; nothing here connects at import t
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 
@@ -24,6 +25,10 @@ from billing_runtime.messaging.subscriptions import EventSubscriptions
 from billing_runtime.settings import ServiceSettings
 
 
+Worker = Callable[[asyncio.Event], Awaitable[None]]
+"""A background loop: runs until the event is set, and must survive its own errors."""
+
+
 @dataclass
 class ServiceRuntime:
     settings: ServiceSettings
@@ -32,6 +37,8 @@ class ServiceRuntime:
     producer: Producer
     relay: OutboxRelay
     migrations_dir: Path
+    workers: list[Worker] = field(default_factory=list)
+    """Background loops of the service (a charging worker, a mail sender, a scheduler...)."""
 
 
 def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = ()) -> FastAPI:
@@ -42,12 +49,13 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
         stopping = asyncio.Event()
         await runtime.producer.start()
         await runtime.broker.start()
-        relaying = asyncio.create_task(runtime.relay.run(stopping), name="outbox-relay")
+        loops = [runtime.relay.run, *runtime.workers]
+        running = [asyncio.create_task(loop(stopping), name=getattr(loop, "__qualname__", "worker")) for loop in loops]
         try:
             yield
         finally:
             stopping.set()
-            await relaying
+            await asyncio.gather(*running, return_exceptions=True)
             await runtime.broker.stop()
             await runtime.producer.stop()
             await runtime.engine.dispose()

@@ -51,6 +51,8 @@ class ServiceSettings(BaseSettings):
     jwt_algorithms: list[str] = ["HS256"]
 
     dashboard_base_url: str = "http://127.0.0.1:3000"
+    operator_emails: list[str] = ["operator@billing.local"]
+    """Finance operators (close periods, void invoices, edit prices), by verified token email."""
 
     @property
     def stripe_endpoint(self) -> str | None:
