@@ -44,7 +44,8 @@ def test_a_card_that_attaches_but_fails_when_charged_is_declined(client):
     assert declined.value.code == "card_declined"
 
 
-def test_the_client_talks_to_the_configured_api_and_not_to_stripe(stack):
+def test_the_client_talks_to_the_configured_api_and_not_to_stripe(stack, monkeypatch):
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
     settings = ServiceSettings(stripe_api_key=stack.stripe_api_key, stripe_api_base=stack.stripe_api_base)
     assert settings.stripe_endpoint == stack.stripe_api_base
     # A real test-mode key with no base address means Stripe itself.
