@@ -8,7 +8,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
+.PHONY: install run demo stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
 
 $(TOOLS)/bin/uv:
 	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
@@ -23,6 +23,9 @@ install: .venv/.synced  ## the locked workspace in .venv
 
 run: install  ## start Kafka, PostgreSQL, Stripe emulator, SMTP mailbox and the four services
 	@$(PY) -m devstack run
+
+demo: install  ## tell the walking skeleton's story on a platform of its own, step by step
+	@$(PY) -m devstack demo
 
 stop:  ## stop what `make run` started, wherever it runs
 	@if [ -x $(PY) ]; then $(PY) -m devstack stop; else echo "No stack is running."; fi

@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--infra-only", action="store_true", help="start Kafka, PostgreSQL, Stripe and SMTP only")
     commands.add_parser("stop", help="stop a stack started by `run`, wherever it was started")
     commands.add_parser("status", help="say what runs where")
+    commands.add_parser("demo", help="start a platform of its own and tell the walking skeleton's story")
     mail = commands.add_parser("mail", help="list what the SMTP mailbox received")
     mail.add_argument("--show", type=int, help="print message number N in full")
     args = parser.parse_args(argv)
@@ -137,7 +138,32 @@ def _mail(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"run": _run, "stop": _stop, "status": _status, "mail": _mail}
+def _demo(args: argparse.Namespace) -> int:
+    from devstack.ports import free_port
+    from devstack.story import Story, expected_cents
+
+    state = args.state / "demo"
+    print("Starting Kafka, PostgreSQL, the Stripe emulator, the SMTP mailbox and the four services...", flush=True)
+    with Stack(StackConfig.ephemeral(state, args.state / "cache")) as endpoints:
+        services = ServiceProcesses(endpoints, state, {name: free_port() for name in service_ports(os.environ)})
+        try:
+            services.start()
+            step = iter(range(1, 100))
+            result = Story(services.urls(), endpoints, say=lambda line: print(f"{next(step):>2}. {line}", flush=True)).run()
+            cents = expected_cents()
+            print(f"\nThe price book says each invoice is {cents} cents; "
+                  f"{result.paid.name} paid {result.paid.invoice['amount_due']}, "
+                  f"{result.failing.name} owes {result.failing.invoice['amount_due']}.")
+            email = result.action_required_emails[0]
+            print(f"\nThe email {result.failing.email} received:\n  Subject: {email['Subject']}\n")
+            print("  " + email.get_body(("plain",)).get_content().strip().replace("\n", "\n  "))
+            print(f"\nEmails to {result.paid.email}: {len(result.emails_to_paying_customer)}")
+        finally:
+            services.stop()
+    return 0
+
+
+COMMANDS = {"run": _run, "demo": _demo, "stop": _stop, "status": _status, "mail": _mail}
 
 if __name__ == "__main__":
     raise SystemExit(main())

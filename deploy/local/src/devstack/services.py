@@ -62,16 +62,29 @@ class ServiceProcesses:
         for name, port in self.ports.items():
             require_free(port, f"the {name} service", f"{name.upper()}_PORT")
         migrate({name: self.endpoints.database_url(name) for name in self.ports})
-        for name, port in self.ports.items():
-            self.processes[name] = ManagedProcess(
-                f"the {name} service",
-                [sys.executable, "-m", name, "serve", "--port", str(port)],
-                self.state_dir / "services" / f"{name}.log",
-                env=self.env(name),
-            ).start()
-        for name, url in self.urls().items():
-            self.processes[name].wait_until(lambda url=url: ready(url), 60, "ready (/readyz)")
+        for name in self.ports:
+            self._spawn(name)
+        for name in self.ports:
+            self._wait_ready(name)
         return self.urls()
+
+    def restart(self, name: str) -> None:
+        """Stop one service (as an SRE's rollout would) and start it again."""
+        self.processes.pop(name).stop()
+        self._spawn(name)
+        self._wait_ready(name)
+
+    def _spawn(self, name: str) -> None:
+        self.processes[name] = ManagedProcess(
+            f"the {name} service",
+            [sys.executable, "-m", name, "serve", "--port", str(self.ports[name])],
+            self.state_dir / "services" / f"{name}.log",
+            env=self.env(name),
+        ).start()
+
+    def _wait_ready(self, name: str) -> None:
+        url = self.urls()[name]
+        self.processes[name].wait_until(lambda: ready(url), 60, "ready (/readyz)")
 
     def stop(self) -> None:
         stop_all(list(self.processes.values()))
