@@ -44,7 +44,13 @@ async def test_poison_and_invalid_messages_are_put_aside_and_the_partition_moves
     first, poison, last = usage(account, "1.25"), usage(account, "100", POISON_METER), usage(account, "2.5")
     invalid = json.loads(usage(account, "1").to_bytes())
     invalid["data"]["quantity"] = "-3"
-    messages = [first.to_bytes(), b"{not json", poison.to_bytes(), json.dumps(invalid).encode(), last.to_bytes(), first.to_bytes()]
+    no_id = json.loads(usage(account, "1").to_bytes())
+    del no_id["id"]
+    future_version = {**json.loads(usage(account, "1").to_bytes()), "schemaversion": 99}
+    not_a_number = json.loads(usage(account, "1").to_bytes())
+    not_a_number["data"]["quantity"] = "abc"
+    messages = [first.to_bytes(), b"{not json", poison.to_bytes(), json.dumps(invalid).encode(), last.to_bytes(),
+                first.to_bytes(), *(json.dumps(m).encode() for m in (no_id, future_version, not_a_number))]
 
     group = f"dl-test-{prefix}"
     await start_group_at_end(bootstrap, group)
@@ -62,25 +68,29 @@ async def test_poison_and_invalid_messages_are_put_aside_and_the_partition_moves
 
         async def mine():
             found = [r for r in await read_dead_letters(bootstrap, "usage.recorded") if r.key == account.encode()]
-            return found if len(found) == 3 else None
+            return found if len(found) == 6 else None
 
         dead = await eventually(mine)
         reasons = [why(record) for record in dead]
-        assert [r["reason"] for r in reasons] == ["malformed", "handler_failed", "invalid_event"]
-        assert "data.quantity" in reasons[2]["error"]
+        assert [r["reason"] for r in reasons] == [
+            "malformed", "handler_failed", "invalid_event", "invalid_event", "unknown_schema_version", "invalid_event"]
+        assert reasons[2]["error"].startswith("data.quantity: ")
+        assert reasons[3]["error"].startswith("id: ")
+        assert reasons[4]["error"].startswith("schemaversion: ")
+        assert reasons[5]["error"].startswith("data.quantity: ")
         assert reasons[1]["error"] == f"ValueError: meter {POISON_METER} cannot be rated"
         assert reasons[1]["attempts"] == "3"
         assert {r["original_topic"] for r in reasons} == {"usage.recorded"}
-        assert [r.value for r in dead] == [messages[1], messages[2], messages[3]]
+        assert [r.value for r in dead] == [messages[i] for i in (1, 2, 3, 6, 7, 8)]
         offsets = [int(r["original_offset"]) for r in reasons]
-        assert offsets == sorted(offsets) and len(set(offsets)) == 3
+        assert offsets == sorted(offsets) and len(set(offsets)) == 6
 
         listed = subprocess.run(
             [sys.executable, "-m", "billing_runtime.messaging.dead_letter_cli", "--bootstrap", bootstrap, "list", "usage.recorded"],
             capture_output=True, text=True, timeout=60,
         )
         mine_listed = [line for line in listed.stdout.splitlines() if f"key={account} " in line]
-        assert [line.split("[")[1].split("]")[0] for line in mine_listed] == ["malformed", "handler_failed", "invalid_event"]
+        assert [line.split("[")[1].split("]")[0] for line in mine_listed] == [r["reason"] for r in reasons]
 
         # The cause is fixed; the operator replays the poison as it was, and the invalid one corrected.
         totals.poison_cured = True
