@@ -1,0 +1,1 @@
+"""The accounts service's side of PostgreSQL, the outbox and id generation."""

@@ -1,0 +1,38 @@
+"""The account's snapshot on `billing_account.changed`, staged in the outbox.
+
+Every use case that changes an account bumps its version and calls `publish_account_snapshot`
+with the account as it now is, in the same transaction: the rows and the snapshot commit
+together or not at all, and the relay publishes the snapshot keyed by the account id.
+"""
+
+from billing_contracts import AccountMember, BillingAccountChangedV1, BillingAccountStatus, MemberRole, new_envelope
+from billing_runtime.messaging.outbox import publish_events
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from accounts.domain.billing_accounts import BillingAccount, Member
+
+SOURCE = "/billing/accounts"
+
+
+def account_snapshot(account: BillingAccount) -> BillingAccountChangedV1:
+    return BillingAccountChangedV1(
+        billing_account_id=account.id,
+        name=account.name,
+        status=BillingAccountStatus(account.status.value),
+        currency=account.currency,
+        billing_emails=(account.billing_email,),
+        members=tuple(_snapshot_member(member) for member in account.members),
+        version=account.version,
+        changed_at=account.updated_at,
+    )
+
+
+def _snapshot_member(member: Member) -> AccountMember:
+    # The V1 contract requires a user id. A member invited by email who has not signed in yet
+    # has none; until the contract makes it optional, the email stands in (replicas key by email).
+    return AccountMember(user_id=member.user_id or member.email, email=member.email, role=MemberRole(member.role.value))
+
+
+async def publish_account_snapshot(tx: AsyncConnection, account: BillingAccount) -> None:
+    """Stage the snapshot of `account` in `tx`, the transaction that wrote this state."""
+    await publish_events(tx, [new_envelope(account_snapshot(account), source=SOURCE)])

@@ -1,0 +1,1 @@
+"""One module per thing a caller can do with billing accounts; each takes its dependencies."""
