@@ -1,0 +1,1 @@
+"""How payments talks to the world: its tables, Stripe and the outbox."""

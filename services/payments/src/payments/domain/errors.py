@@ -1,0 +1,21 @@
+"""Why payments refuses a request, as a typed hierarchy the entrypoints map to HTTP answers."""
+
+
+class PaymentsError(Exception):
+    """A request payments cannot carry out; the message is safe to show the customer."""
+
+
+class CardRefused(PaymentsError):
+    """The payment provider would not keep the card on file (declined, expired, not a card)."""
+
+
+class PaymentMethodNotFound(PaymentsError):
+    """The payment provider knows no such payment method."""
+
+
+class PaymentProviderUnavailable(PaymentsError):
+    """The payment provider did not answer; nothing was changed, the request may be retried."""
+
+
+class ChargeStateError(PaymentsError):
+    """A charge was asked to move in a way its current state does not allow (a bug, not input)."""
