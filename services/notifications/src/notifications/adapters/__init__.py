@@ -1,0 +1,1 @@
+"""What notifications talks to: its tables and the SMTP server."""

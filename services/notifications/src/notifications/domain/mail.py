@@ -1,0 +1,38 @@
+"""An email as it leaves the service, and the port it leaves through."""
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Protocol
+
+
+class EmailKind(StrEnum):
+    ACTION_REQUIRED = "action_required"
+    """A charge failed: the customer must update the card or pay the invoice by hand."""
+
+
+class EmailStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    recipient: str
+    subject: str
+    body_text: str
+    body_html: str
+    reference: str | None = None
+    """Stable per email (its id in the email log): every attempt carries the same Message-ID,
+    so a mail system can recognise a resend after a crash between sending and recording it."""
+
+
+class Mailer(Protocol):
+    """Hands one email to the mail system.
+
+    Returns once the mail server has accepted it. Raises `TemporaryMailFailure` when trying
+    again later may work (server away, 4xx) and `PermanentMailFailure` when it will not (5xx
+    for the recipient or the message).
+    """
+
+    async def send(self, message: OutgoingEmail) -> None: ...

@@ -1,0 +1,1 @@
+"""What notifications does, one module per use case."""

@@ -1,0 +1,102 @@
+"""The service as it runs: events over the real Kafka broker, the mail sender in the app's
+lifespan, the real SMTP server, and the email log over HTTP with development tokens."""
+
+import asyncio
+import time
+import uuid
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from billing_contracts import BillingAccountChangedV1, ChargeFailedV1, new_envelope
+from billing_runtime.auth import development_token
+from fastapi.testclient import TestClient
+
+from notifications.entrypoints.http import create_app
+from notifications.settings import NotificationsSettings
+
+TOPICS = ("billing_account.changed", "charge.failed")
+
+
+async def start_group_at_end(bootstrap: str, group: str) -> None:
+    """Commit the group's offsets at the topics' current ends, so it reads only what comes next
+    (the topics are shared with every other test)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(TOPICS))
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()
+
+
+async def publish(bootstrap: str, *envelopes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for envelope in envelopes:
+            await producer.send_and_wait(envelope.type, envelope.to_bytes(), key=envelope.kafka_key())
+    finally:
+        await producer.stop()
+
+
+def until(check, timeout: float = 60.0):
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+    return result
+
+
+def test_the_email_log_shows_a_sent_action_required_email_to_members_only(stack, mailbox, notifications_database):
+    run = uuid.uuid4().hex[:10]
+    owner, viewer, stranger, billing = (f"{who}-{run}@example.com" for who in ("owner", "viewer", "stranger", "billing"))
+    account_id = f"ba_{run}"
+    settings = NotificationsSettings(
+        service_name=f"notifications-test-{run}", database_url=notifications_database,
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers, smtp_host=stack.smtp_host, smtp_port=stack.smtp_port,
+        dashboard_base_url="https://dashboard.example",
+    )
+    snapshot = new_envelope(BillingAccountChangedV1(
+        billing_account_id=account_id, name="Globex Labs", status="active", currency="EUR", billing_emails=[billing],
+        members=[{"user_id": "u1", "email": owner, "role": "owner"}, {"user_id": "u2", "email": viewer, "role": "viewer"}],
+        version=1, changed_at=datetime.now(UTC)), source="/billing/accounts")
+    failed = new_envelope(ChargeFailedV1(
+        billing_account_id=account_id, invoice_id=f"inv_{run}", invoice_number=f"INV-2026-11-{run}", attempt=1,
+        amount=4200, currency="EUR", failure_kind="declined", customer_message="Your card was declined.",
+        final=False, failed_at=datetime.now(UTC)), source="/billing/payments")
+    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name))
+
+    def log_as(client, email):
+        url = f"/v1/billing-accounts/{account_id}/notifications"
+        return client.get(url, headers={"Authorization": f"Bearer {development_token(email, settings)}"})
+
+    with TestClient(create_app(settings)) as client:
+        assert log_as(client, owner).status_code == 404, "no snapshot yet: nobody is a member"
+        asyncio.run(publish(stack.kafka_bootstrap_servers, failed, snapshot, failed))
+
+        def sent():
+            answer = log_as(client, viewer)
+            entries = answer.json()["notifications"] if answer.status_code == 200 else []
+            return entries if entries and entries[0]["status"] == "sent" else None
+
+        (entry,) = until(sent)
+        assert entry["kind"] == "action_required" and entry["recipient"] == billing
+        assert entry["subject"] == f"Action required: payment for invoice INV-2026-11-{run} failed"
+        assert entry["sent_at"] is not None and entry["created_at"] <= entry["sent_at"]
+        assert log_as(client, owner).json()["notifications"] == [entry]
+        assert log_as(client, stranger).status_code == 404
+        assert client.get(f"/v1/billing-accounts/{account_id}/notifications").status_code == 401
+
+    (message,) = mailbox.sent_to(billing)
+    text = message.get_body(("plain",)).get_content()
+    assert f"INV-2026-11-{run}" in text and "€42.00" in text
+    assert f"https://dashboard.example/billing-accounts/{account_id}/invoices/inv_{run}" in text
+    assert mailbox.sent_to(owner) == [] and mailbox.sent_to(viewer) == []
