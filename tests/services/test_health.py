@@ -5,10 +5,14 @@ import importlib
 import pytest
 from devstack.endpoints import SERVICES
 from devstack.ports import free_port
+from billing_runtime.migrations import upgrade
 from fastapi.testclient import TestClient
 
 
-def _app(service: str, **overrides):
+def _app(service: str, migrate: bool = True, **overrides):
+    bootstrap = importlib.import_module(f"{service}.bootstrap")
+    if migrate:
+        upgrade(bootstrap.MIGRATIONS, overrides["database_url"])  # as a deployment migrates before it starts
     http = importlib.import_module(f"{service}.entrypoints.http")
     settings_module = importlib.import_module(f"{service}.settings")
     settings_class = next(v for k, v in vars(settings_module).items() if k.endswith("Settings") and k != "ServiceSettings")
@@ -27,7 +31,7 @@ def test_ready_when_its_database_and_broker_answer(stack, service):
 
 def test_not_ready_while_its_database_is_unreachable(stack):
     nowhere = f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/accounts"
-    app = _app("accounts", kafka_bootstrap_servers=stack.kafka_bootstrap_servers, database_url=nowhere)
+    app = _app("accounts", migrate=False, kafka_bootstrap_servers=stack.kafka_bootstrap_servers, database_url=nowhere)
     with TestClient(app) as client:
         assert client.get("/healthz").status_code == 200
         ready = client.get("/readyz")

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 
 from billing_contracts import ContractError, Envelope, parse_event
+from psycopg.errors import UndefinedColumn, UndefinedTable
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -41,10 +42,16 @@ class RetryPolicy:
 
 
 def _infrastructure_away(error: BaseException) -> bool:
-    """The database or the network failed, not the message: retry the delivery later instead."""
+    """The database or the network failed, not the message: retry the delivery later instead.
+
+    A missing table or column counts too: the database is not migrated yet, and every message
+    would fail the same way, so none of them belongs on the dead-letter topic.
+    """
     if isinstance(error, OperationalError | OSError | ConnectionError):
         return True
-    return isinstance(error, DBAPIError) and error.connection_invalidated
+    if isinstance(error, DBAPIError):
+        return error.connection_invalidated or isinstance(error.orig, UndefinedTable | UndefinedColumn)
+    return False
 
 
 class IdempotentConsumer:
