@@ -1,3 +1,5 @@
+from pydantic import Field
+
 from billing_runtime.settings import LOCAL_POSTGRES, ServiceSettings
 
 
@@ -5,3 +7,9 @@ class InvoicingSettings(ServiceSettings):
     service_name: str = "invoicing"
     http_port: int = 8003
     database_url: str = f"{LOCAL_POSTGRES}/invoicing"
+
+    invoicing_close_interval_seconds: float = Field(default=60.0, gt=0)
+    """How often the scheduler looks for billing periods to close (INVOICING_CLOSE_INTERVAL_SECONDS)."""
+    invoicing_grace_period_hours: float = Field(default=24.0, ge=0)
+    """How long after a period ends the scheduler waits for late usage before closing it
+    (INVOICING_GRACE_PERIOD_HOURS)."""

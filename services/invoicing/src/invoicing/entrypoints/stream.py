@@ -1,7 +1,44 @@
-"""Kafka subscribers of the invoicing service (consumer group "invoicing")."""
+"""Kafka subscribers of the invoicing service (consumer group "invoicing").
 
+Each handler runs in the transaction the kit opened for the delivery, after the kit's inbox
+dropped events already processed; it raises to have the delivery retried, then dead-lettered.
+The handlers' names name their inbox, so they must not change.
+"""
+
+from billing_contracts import Envelope
 from billing_runtime.messaging.subscriptions import EventSubscriptions
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from invoicing.domain.price_book import PriceBook
+from invoicing.domain.usage import Usage
+from invoicing.use_cases.record_failed_charge import record_failed_charge
+from invoicing.use_cases.record_successful_charge import record_successful_charge
+from invoicing.use_cases.record_usage import record_usage
+from invoicing.use_cases.replicate_billing_account import replicate_billing_account
 
 
-def subscribe(events: EventSubscriptions) -> None:
+def subscribe(events: EventSubscriptions, price_book: PriceBook) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
+
+    @events.on("usage.recorded", batch=True)
+    async def count_usage(envelopes: list[Envelope], tx: AsyncConnection) -> None:
+        usages = [
+            Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at)
+            for e in envelopes
+        ]
+        await record_usage(usages, tx, price_book)
+
+    @events.on("billing_account.changed")
+    async def replicate_account(envelopes: list[Envelope], tx: AsyncConnection) -> None:
+        for envelope in envelopes:
+            await replicate_billing_account(envelope, tx)
+
+    @events.on("charge.succeeded")
+    async def settle_paid_invoice(envelopes: list[Envelope], tx: AsyncConnection) -> None:
+        for envelope in envelopes:
+            await record_successful_charge(envelope.data, tx)
+
+    @events.on("charge.failed")
+    async def mark_invoice_payment_due(envelopes: list[Envelope], tx: AsyncConnection) -> None:
+        for envelope in envelopes:
+            await record_failed_charge(envelope.data, tx)

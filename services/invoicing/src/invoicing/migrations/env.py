@@ -1,3 +1,5 @@
 from billing_runtime.migrations import run_migrations
 
-run_migrations(target_metadata=None)
+from invoicing.adapters.tables import METADATA
+
+run_migrations(target_metadata=METADATA)

@@ -1,0 +1,1 @@
+"""Tables, repositories over them, and the price book file."""

@@ -1,0 +1,1 @@
+"""Invoicing's rules: money, billing periods, the price book, usage and invoices. No I/O here."""

@@ -1,0 +1,51 @@
+"""The period closer: a background loop that closes billing periods once their grace period is over."""
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from billing_runtime.clock import Clock
+from billing_runtime.service import Worker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from invoicing.domain.price_book import PriceBook
+from invoicing.use_cases.close_period import close_period
+from invoicing.use_cases.periods_due_for_closing import periods_due_for_closing
+
+log = logging.getLogger(__name__)
+
+
+async def close_due_periods(engine: AsyncEngine, clock: Clock, price_book: PriceBook, grace: timedelta) -> int:
+    """One pass: close each due period in its own transaction; how many invoices were finalized.
+
+    A period that fails is logged and left for the next pass; the others still close.
+    """
+    async with engine.begin() as tx:
+        due = await periods_due_for_closing(tx, clock, grace)
+    finalized = 0
+    for period in due:
+        try:
+            async with engine.begin() as tx:
+                closing = await close_period(period.start, tx, clock, price_book)
+        except Exception:  # noqa: BLE001 - the loop must survive; the next pass tries again
+            log.exception("could not close billing period %s", period.label)
+            continue
+        finalized += len(closing.finalized)
+        log.info("closed billing period %s: %d invoices finalized", period.label, len(closing.finalized))
+    return finalized
+
+
+def period_closer(engine: AsyncEngine, clock: Clock, price_book: PriceBook, interval: float, grace: timedelta) -> Worker:
+    """The worker: a pass every `interval` seconds until the service stops."""
+
+    async def close_periods_when_due(stopping: asyncio.Event) -> None:
+        while not stopping.is_set():
+            try:
+                await close_due_periods(engine, clock, price_book, grace)
+            except Exception:  # noqa: BLE001 - the database may be away; try again next time
+                log.exception("the period closer could not look for due periods")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopping.wait(), interval)
+
+    return close_periods_when_due

@@ -1,0 +1,1 @@
+"""One module per use case; each takes its dependencies (transaction, clock, price book) as arguments."""
