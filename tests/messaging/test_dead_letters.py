@@ -67,7 +67,8 @@ async def test_poison_and_invalid_messages_are_put_aside_and_the_partition_moves
         assert await eventually(lambda: _equals(total(engine, account), Decimal("3.75")))
 
         async def mine():
-            found = [r for r in await read_dead_letters(bootstrap, "usage.recorded") if r.key == account.encode()]
+            found = [r for r in await read_dead_letters(bootstrap, "usage.recorded")
+                     if r.key == account.encode() and why(r)["consumer_group"] == group]
             return found if len(found) == 6 else None
 
         dead = await eventually(mine)
@@ -89,7 +90,7 @@ async def test_poison_and_invalid_messages_are_put_aside_and_the_partition_moves
             [sys.executable, "-m", "billing_runtime.messaging.dead_letter_cli", "--bootstrap", bootstrap, "list", "usage.recorded"],
             capture_output=True, text=True, timeout=60,
         )
-        mine_listed = [line for line in listed.stdout.splitlines() if f"key={account} " in line]
+        mine_listed = [line for line in listed.stdout.splitlines() if f"key={account}  group={group} " in line]
         assert [line.split("[")[1].split("]")[0] for line in mine_listed] == [r["reason"] for r in reasons]
 
         # The cause is fixed; the operator replays the poison as it was, and the invalid one corrected.

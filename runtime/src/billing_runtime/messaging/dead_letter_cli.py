@@ -76,7 +76,7 @@ async def _main(args: argparse.Namespace) -> int:
     if args.command == "list":
         for record in records:
             reason = why(record)
-            print(f"{record.partition}:{record.offset}  key={(record.key or b'').decode()}  "
+            print(f"{record.partition}:{record.offset}  key={(record.key or b'').decode()}  group={reason.get('consumer_group')}  "
                   f"from {reason.get('original_partition')}:{reason.get('original_offset')}  "
                   f"[{reason.get('reason')}] {reason.get('error')}")
         print(f"{len(records)} dead letter(s) on {dead_letter_topic(args.topic).name}")
