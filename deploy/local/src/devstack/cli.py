@@ -3,6 +3,7 @@
 import argparse
 import json
 import os
+import shutil
 import signal
 import sys
 import time
@@ -143,6 +144,7 @@ def _demo(args: argparse.Namespace) -> int:
     from devstack.story import Story, expected_cents
 
     state = args.state / "demo"
+    shutil.rmtree(state, ignore_errors=True)  # a fresh platform each time: the story starts from nothing
     print("Starting Kafka, PostgreSQL, the Stripe emulator, the SMTP mailbox and the four services...", flush=True)
     with Stack(StackConfig.ephemeral(state, args.state / "cache")) as endpoints:
         services = ServiceProcesses(endpoints, state, {name: free_port() for name in service_ports(os.environ)})
