@@ -2,12 +2,11 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 
-import psycopg
 import pytest
 from aiokafka import AIOKafkaConsumer
 from billing_runtime.database import create_engine
 from billing_runtime.messaging.tables import install
-from devstack.postgres import database_url
+from devstack.postgres import scratch_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 TOPIC = "invoice.finalized"
@@ -16,17 +15,13 @@ TOPIC = "invoice.finalized"
 @pytest.fixture
 async def engine(stack) -> AsyncIterator[AsyncEngine]:
     """A fresh database with the outbox and inbox, as a service's migrations leave it."""
-    name = f"messaging_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    engine = create_engine(database_url(stack.postgres_url, name))
-    async with engine.begin() as connection:
-        await connection.run_sync(install)
-        await connection.exec_driver_sql("CREATE TABLE account_usage (account text PRIMARY KEY, total numeric NOT NULL)")
-    yield engine
-    await engine.dispose()
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(stack.postgres_url, "messaging") as url:
+        engine = create_engine(url)
+        async with engine.begin() as connection:
+            await connection.run_sync(install)
+            await connection.exec_driver_sql("CREATE TABLE account_usage (account text PRIMARY KEY, total numeric NOT NULL)")
+        yield engine
+        await engine.dispose()
 
 
 async def consume(bootstrap: str, key: str, count: int, topic: str = TOPIC, timeout: float = 20.0) -> list:

@@ -1,7 +1,6 @@
 """The outbox relay against the real database and broker."""
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys

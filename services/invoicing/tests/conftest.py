@@ -2,12 +2,12 @@
 
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import ExitStack
 
-import psycopg
 import pytest
 from billing_runtime.database import create_engine
 from billing_runtime.migrations import upgrade
-from devstack.postgres import database_url
+from devstack.postgres import scratch_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invoicing.bootstrap import MIGRATIONS
@@ -33,21 +33,14 @@ async def engine(invoicing_url: str) -> AsyncIterator[AsyncEngine]:
 def private_database(stack) -> Callable[[], str]:
     """A fresh, migrated database of one's own, for tests that look at every row (the scheduler
     closes every due period it finds); dropped afterwards."""
-    names: list[str] = []
+    with ExitStack() as databases:
 
-    def create() -> str:
-        name = f"invoicing_test_{uuid.uuid4().hex[:10]}"
-        with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{name}"')
-        names.append(name)
-        url = database_url(stack.postgres_url, name)
-        upgrade(MIGRATIONS, url)
-        return url
+        def create() -> str:
+            url = databases.enter_context(scratch_database(stack.postgres_url, "invoicing_test"))
+            upgrade(MIGRATIONS, url)
+            return url
 
-    yield create
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        yield create
 
 
 @pytest.fixture

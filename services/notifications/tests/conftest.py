@@ -1,13 +1,11 @@
 """Fixtures of the notifications tests: a fake Mailer, and a database of their own."""
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
-import psycopg
 import pytest
 from billing_runtime.database import create_engine
 from billing_runtime.migrations import upgrade
-from devstack.postgres import database_url
+from devstack.postgres import scratch_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifications.bootstrap import MIGRATIONS
@@ -36,14 +34,9 @@ def fake_mailer() -> type[FakeMailer]:
 def notifications_database(stack) -> Iterator[str]:
     """A fresh database migrated by the service's own history (the kit's branches included),
     so no other test's pending emails are sent, or delayed, by these tests' sender passes."""
-    name = f"notifications_it_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(stack.postgres_url, name)
-    upgrade(MIGRATIONS, url)
-    yield url
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(stack.postgres_url, "notifications_it") as url:
+        upgrade(MIGRATIONS, url)
+        yield url
 
 
 @pytest.fixture

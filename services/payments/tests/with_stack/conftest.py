@@ -12,13 +12,12 @@ from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 
 import httpx
-import psycopg
 import pytest
 from billing_contracts import AccountMember, BillingAccountChangedV1, InvoiceFinalizedV1, new_envelope
 from billing_runtime.auth import development_token
 from billing_runtime.migrations import upgrade
 from billing_runtime.stripe_client import create_stripe_client
-from devstack.postgres import database_url
+from devstack.postgres import scratch_database
 from sqlalchemy import select, text
 
 from payments.adapters.tables import CHARGES, STRIPE_CUSTOMERS
@@ -42,15 +41,10 @@ def people():
 
 @pytest.fixture(scope="module")
 def settings(stack) -> Iterator[PaymentsSettings]:
-    name = f"payments_test_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = database_url(stack.postgres_url, name)
-    upgrade(MIGRATIONS, url)
-    yield PaymentsSettings(database_url=url, kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
-                           stripe_api_key=stack.stripe_api_key, stripe_api_base=stack.stripe_api_base)
-    with psycopg.connect(stack.postgres_url, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+    with scratch_database(stack.postgres_url, "payments_test") as url:
+        upgrade(MIGRATIONS, url)
+        yield PaymentsSettings(database_url=url, kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
+                               stripe_api_key=stack.stripe_api_key, stripe_api_base=stack.stripe_api_base)
 
 
 @pytest.fixture
