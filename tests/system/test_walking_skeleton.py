@@ -7,19 +7,16 @@ from collections.abc import Iterator
 import pytest
 from devstack.endpoints import SERVICES
 from devstack.ports import free_port
+from devstack.pytest_plugin import local_stack
 from devstack.services import ServiceProcesses
-from devstack.stack import Stack, StackConfig
 from devstack.story import Story, StoryResult, expected_cents
-
-from ..conftest import REPO
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceProcesses, object]]:
+def platform(pytestconfig: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServiceProcesses, object]]:
     # A stack of its own: the other tests leave usage of their own on the shared topics.
-    state = tmp_path_factory.mktemp("system")
-    with Stack(StackConfig.ephemeral(state, REPO / ".state" / "cache")) as endpoints:
-        services = ServiceProcesses(endpoints, state, {name: free_port() for name in SERVICES})
+    with local_stack(pytestconfig) as endpoints:
+        services = ServiceProcesses(endpoints, tmp_path_factory.mktemp("system"), {name: free_port() for name in SERVICES})
         services.start()
         try:
             yield services, endpoints

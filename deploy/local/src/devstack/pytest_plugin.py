@@ -7,7 +7,10 @@ SMTP_MAILDIR, ...) point the tests at existing infrastructure instead; with a Do
 testcontainers provide Kafka and PostgreSQL unless BILLING_STACK=local.
 """
 
+import shutil
+import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,18 +21,31 @@ from devstack.mailbox import Mailbox
 from devstack.stack import Stack, StackConfig
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, pytestconfig: pytest.Config) -> Iterator[Endpoints]:
+@contextmanager
+def local_stack(pytestconfig: pytest.Config) -> Iterator[Endpoints]:
+    """A stack in a folder of its own. Not under pytest's basetemp: pytest removes all but its
+    three newest basetemps, which would pull the data from under a long run when other pytest
+    runs start beside it."""
     cache = Path(pytestconfig.rootpath) / ".state" / "cache"
-    local = Stack(StackConfig.ephemeral(tmp_path_factory.mktemp("stack"), cache))
+    state = Path(tempfile.mkdtemp(prefix="billing-stack-"))
+    local = Stack(StackConfig.ephemeral(state, cache))
     try:
-        endpoints = local.start()
-    except StackError as error:
-        pytest.exit(f"the local stack could not start: {error}", returncode=2)
-    try:
-        yield endpoints
+        try:
+            endpoints = local.start()
+        except StackError as error:
+            pytest.exit(f"the local stack could not start: {error}", returncode=2)
+        try:
+            yield endpoints
+        finally:
+            local.stop()
     finally:
-        local.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def stack(pytestconfig: pytest.Config) -> Iterator[Endpoints]:
+    with local_stack(pytestconfig) as endpoints:
+        yield endpoints
 
 
 @pytest.fixture
