@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from billing_runtime.broker import create_broker
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
+from billing_runtime.observability.metrics import HttpMetrics, metrics_router
 from billing_runtime.messaging.dead_letters import DeadLetters
 from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
@@ -62,7 +63,9 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
 
     app = FastAPI(title=f"{runtime.settings.service_name} service", version="1", lifespan=lifespan)
     app.state.runtime = runtime
+    app.add_middleware(HttpMetrics, service=runtime.settings.service_name)
     app.include_router(health_router(runtime))
+    app.include_router(metrics_router(runtime))
     for router in routers:
         app.include_router(router)
     return app
@@ -85,6 +88,6 @@ def build_runtime(
         engine=engine,
         broker=create_broker(settings, routers=[router]),
         producer=producer,
-        relay=OutboxRelay(engine, producer),
+        relay=OutboxRelay(engine, producer, service=settings.service_name),
         migrations_dir=migrations_dir,
     )

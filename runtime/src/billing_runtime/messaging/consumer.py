@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.inbox import first_deliveries
+from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,7 @@ class IdempotentConsumer:
         parse: Callable[[bytes], Envelope] = parse_event,
     ) -> None:
         self.name = name
+        self.service = name.split(".", 1)[0]
         self.engine = engine
         self.dead_letters = dead_letters
         self.retry = retry
@@ -89,6 +91,7 @@ class IdempotentConsumer:
             except ContractError as error:
                 log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
                 await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
+                MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
         if not readable:
             return
         if len(readable) > 1:
@@ -111,11 +114,13 @@ class IdempotentConsumer:
                 if _infrastructure_away(error):
                     raise
                 failure = error
+                MESSAGES_FAILED.labels(self.service, delivery.topic).inc()
                 log.warning("event %s failed (attempt %d of %d): %s", envelope.id, attempt, self.retry.attempts, error)
                 if attempt < self.retry.attempts:
                     await asyncio.sleep(self.retry.backoff(attempt))
         reason = f"{type(failure).__name__}: {failure}"
         await self.dead_letters.put_aside(delivery, "handler_failed", reason, attempts=self.retry.attempts)
+        MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
     async def _apply(self, envelopes: list[Envelope], handler: Handler) -> None:
         async with self.engine.begin() as transaction:
@@ -127,3 +132,7 @@ class IdempotentConsumer:
                     fresh_ids.discard(envelope.id)
             if fresh:
                 await handler(fresh, transaction)
+        # Counted once the transaction committed: what was applied is applied.
+        topic = envelopes[0].type
+        MESSAGES_CONSUMED.labels(self.service, topic, "applied").inc(len(fresh))
+        MESSAGES_CONSUMED.labels(self.service, topic, "duplicate").inc(len(envelopes) - len(fresh))

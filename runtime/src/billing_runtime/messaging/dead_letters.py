@@ -13,6 +13,7 @@ from aiokafka import ConsumerRecord
 from billing_contracts import dead_letter_topic
 
 from billing_runtime.messaging.producer import Producer
+from billing_runtime.observability.metrics import DEAD_LETTERS
 
 HEADER_PREFIX = "dlq."
 
@@ -53,3 +54,4 @@ class DeadLetters:
         }
         headers = original + [(HEADER_PREFIX + name, value.encode()) for name, value in why.items()]
         await self.producer.send_and_wait(dead_letter_topic(delivery.topic).name, delivery.value, key=delivery.key, headers=headers)
+        DEAD_LETTERS.labels(self.consumer_group, delivery.topic, reason).inc()

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX_CHANNEL
+from billing_runtime.observability.metrics import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +46,11 @@ MARK_PUBLISHED = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:id
 
 class OutboxRelay:
     def __init__(
-        self, engine: AsyncEngine, producer: Producer, *, batch_size: int = 500, poll_interval: float = 1.0
+        self, engine: AsyncEngine, producer: Producer, *, batch_size: int = 500, poll_interval: float = 1.0,
+        service: str = "",
     ) -> None:
         """`producer` must be idempotent with acks=all (see `create_producer`) and started by the caller."""
+        self.service = service
         self.engine = engine
         self.producer = producer
         self.batch_size = batch_size
@@ -70,6 +73,8 @@ class OutboxRelay:
             ]
             await asyncio.gather(*sent)
             await connection.execute(MARK_PUBLISHED, {"ids": [row.id for row in rows]})
+        for row in rows:
+            OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()
         return len(rows)
 
     async def run(self, stopping: asyncio.Event) -> None:

@@ -1,0 +1,1 @@
+"""Metrics, logs and traces every service exposes the same way."""
