@@ -1,5 +1,6 @@
 """The service's Kafka broker (FastStream), configured for billing: nothing lost, nothing invented."""
 
+import logging
 from collections.abc import Iterable
 
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -21,6 +22,8 @@ def create_broker(settings: ServiceSettings, routers: Iterable[KafkaRouter] = ()
         allow_auto_create_topics=False,
         routers=routers,
         graceful_timeout=15.0,
+        # One log line per message is for debugging, not for a stream of usage.
+        log_level=logging.DEBUG,
     )
 
 

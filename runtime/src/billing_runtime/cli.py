@@ -1,6 +1,7 @@
 """The command line every service shares: `python -m <service> serve | migrate`."""
 
 import argparse
+import os
 import logging
 import sys
 from collections.abc import Callable
@@ -11,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from billing_runtime.database import unreachable_message
 from billing_runtime.migrations import upgrade
 from billing_runtime.service import ServiceRuntime
-from billing_runtime.settings import ServiceSettings
+from billing_runtime.settings import ServiceRole, ServiceSettings
 
 
 def run_service_cli(
@@ -26,6 +27,8 @@ def run_service_cli(
     serve = commands.add_parser("serve", help="serve HTTP and consume Kafka")
     serve.add_argument("--port", type=int, default=settings.http_port)
     serve.add_argument("--host", default=settings.http_host)
+    serve.add_argument("--role", choices=[r.value for r in ServiceRole], default=settings.service_role.value,
+                       help="http: the API; consumer: subscribers, relay and workers; all: both (default)")
     commands.add_parser("migrate", help="bring the service's database to the latest schema")
     args = parser.parse_args(argv)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -39,5 +42,6 @@ def run_service_cli(
             return 2
         return 0
 
+    os.environ["SERVICE_ROLE"] = args.role  # the app factory reads its settings afresh
     uvicorn.run(app_factory, factory=True, host=args.host, port=args.port, log_level=settings.log_level.lower())
     return 0

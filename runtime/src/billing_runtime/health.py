@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from billing_runtime.service import ServiceRuntime
 
 
-def health_router(runtime: "ServiceRuntime") -> APIRouter:
+def health_router(runtime: "ServiceRuntime", check_broker: bool = True) -> APIRouter:
     router = APIRouter(tags=["health"])
 
     @router.get("/healthz")
@@ -22,10 +22,10 @@ def health_router(runtime: "ServiceRuntime") -> APIRouter:
 
     @router.get("/readyz")
     async def readyz() -> JSONResponse:
-        database, broker = await asyncio.gather(
-            database_ready(runtime.engine), broker_ready(runtime.broker)
-        )
-        checks = {"database": database, "broker": broker}
+        checks = {"database": database_ready(runtime.engine)}
+        if check_broker:  # an HTTP-only process does not connect to Kafka
+            checks["broker"] = broker_ready(runtime.broker)
+        checks = dict(zip(checks, await asyncio.gather(*checks.values()), strict=True))
         ready = all(checks.values())
         return JSONResponse(
             {"ready": ready, "service": runtime.settings.service_name, "checks": checks},

@@ -23,7 +23,7 @@ from billing_runtime.messaging.dead_letters import DeadLetters
 from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
 from billing_runtime.messaging.subscriptions import EventSubscriptions
-from billing_runtime.settings import ServiceSettings
+from billing_runtime.settings import ServiceRole, ServiceSettings
 
 
 Worker = Callable[[asyncio.Event], Awaitable[None]]
@@ -43,31 +43,44 @@ class ServiceRuntime:
 
 
 def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = ()) -> FastAPI:
-    """The service's HTTP app; its lifespan starts the Kafka broker and closes the pools."""
+    """The service's app, in the role its settings give (SERVICE_ROLE):
+
+    - `http`: the API; the database only (no Kafka connection, no background loops);
+    - `consumer`: the subscribers, the outbox relay and the background workers, with only
+      /healthz, /readyz and /metrics over HTTP (for probes and scraping);
+    - `all` (the default, as `make run` runs them): both in one process.
+    The roles scale apart: the API by request load, the consumers by lag.
+    """
+    role = runtime.settings.service_role
+    consuming = role in (ServiceRole.ALL, ServiceRole.CONSUMER)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stopping = asyncio.Event()
-        await runtime.producer.start()
-        await runtime.broker.start()
-        loops = [runtime.relay.run, *runtime.workers]
-        running = [asyncio.create_task(loop(stopping), name=getattr(loop, "__qualname__", "worker")) for loop in loops]
+        running: list[asyncio.Task[None]] = []
+        if consuming:
+            await runtime.producer.start()
+            await runtime.broker.start()
+            loops = [runtime.relay.run, *runtime.workers]
+            running = [asyncio.create_task(loop(stopping), name=getattr(loop, "__qualname__", "worker")) for loop in loops]
         try:
             yield
         finally:
             stopping.set()
             await asyncio.gather(*running, return_exceptions=True)
-            await runtime.broker.stop()
-            await runtime.producer.stop()
+            if consuming:
+                await runtime.broker.stop()
+                await runtime.producer.stop()
             await runtime.engine.dispose()
 
     app = FastAPI(title=f"{runtime.settings.service_name} service", version="1", lifespan=lifespan)
     app.state.runtime = runtime
     app.add_middleware(HttpMetrics, service=runtime.settings.service_name)
-    app.include_router(health_router(runtime))
+    app.include_router(health_router(runtime, check_broker=consuming))
     app.include_router(metrics_router(runtime))
-    for router in routers:
-        app.include_router(router)
+    if role in (ServiceRole.ALL, ServiceRole.HTTP):
+        for router in routers:
+            app.include_router(router)
     return app
 
 

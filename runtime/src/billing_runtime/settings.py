@@ -22,6 +22,12 @@ class Environment(StrEnum):
     PRODUCTION = "production"
 
 
+class ServiceRole(StrEnum):
+    ALL = "all"
+    HTTP = "http"
+    CONSUMER = "consumer"
+
+
 class ServiceSettings(BaseSettings):
     """Common settings; each service subclasses it to set its name, port and database."""
 
@@ -31,6 +37,7 @@ class ServiceSettings(BaseSettings):
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
 
+    service_role: ServiceRole = ServiceRole.ALL
     http_host: str = "127.0.0.1"
     http_port: int = 8000
 
