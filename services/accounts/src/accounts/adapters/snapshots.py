@@ -10,6 +10,7 @@ from billing_runtime.messaging.outbox import publish_events
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from accounts.domain.billing_accounts import BillingAccount, Member
+from accounts.domain.members import invited_user_id
 
 SOURCE = "/billing/accounts"
 
@@ -20,7 +21,7 @@ def account_snapshot(account: BillingAccount) -> BillingAccountChangedV1:
         name=account.name,
         status=BillingAccountStatus(account.status.value),
         currency=account.currency,
-        billing_emails=(account.billing_email,),
+        billing_emails=account.billing_emails,
         members=tuple(_snapshot_member(member) for member in account.members),
         version=account.version,
         changed_at=account.updated_at,
@@ -28,9 +29,10 @@ def account_snapshot(account: BillingAccount) -> BillingAccountChangedV1:
 
 
 def _snapshot_member(member: Member) -> AccountMember:
-    # The V1 contract requires a user id. A member invited by email who has not signed in yet
-    # has none; until the contract makes it optional, the email stands in (replicas key by email).
-    return AccountMember(user_id=member.user_id or member.email, email=member.email, role=MemberRole(member.role.value))
+    # The V1 contract requires a user id. Members invited by email carry one derived from their
+    # email (`invited_user_id`); rows written before that have none, and get the same derivation.
+    user_id = member.user_id or invited_user_id(member.email)
+    return AccountMember(user_id=user_id, email=member.email, role=MemberRole(member.role.value))
 
 
 async def publish_account_snapshot(tx: AsyncConnection, account: BillingAccount) -> None:

@@ -1,19 +1,19 @@
-"""A billing account, its members and their roles, and the rules for opening one."""
+"""A billing account, its members and their roles, and the rules for opening and changing it.
 
-import re
-import unicodedata
-from dataclasses import dataclass
+Every change returns a new `BillingAccount` whose version is one more: the version of the
+snapshot that announces it.
+"""
+
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
-from accounts.domain.errors import AccountsError, InvalidBillingAccount
+from accounts.domain.billing_details import BillingDetails
+from accounts.domain.errors import (
+    AccountNotActive, AccountNotFound, AccountsError, InvalidBillingAccount, NoDeletionRequested, NotAllowed,
+)
 from accounts.domain.ids import is_account_id
-
-NAME_MAX_LENGTH = 200
-EMAIL_MAX_LENGTH = 254
-# Deliberately plain: one @, no spaces, a dot in the domain. The mailbox proves the rest.
-EMAIL_PATTERN = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
-CURRENCY_PATTERN = re.compile(r"^[A-Za-z]{3}$")
+from accounts.domain.values import account_name, currency_code, email_address
 
 
 class Role(StrEnum):
@@ -39,8 +39,8 @@ class AccountStatus(StrEnum):
 class Member:
     """A person with access to an account, known by email.
 
-    `user_id` is the identity provider's subject, known once the person has signed in (the
-    creator always has one; someone invited by email does not yet).
+    `user_id` is the identity provider's subject for people who signed in (the creator), or
+    an id derived from the email for people invited by email (see `members.invited_user_id`).
     """
 
     email: str
@@ -61,10 +61,21 @@ class BillingAccount:
     version: int
     created_at: datetime
     updated_at: datetime
+    deletion_requested_at: datetime | None = None
+    billing_details: BillingDetails | None = None
 
     def role_of(self, email: str) -> Role | None:
         email = email.strip().lower()
         return next((member.role for member in self.members if member.email == email), None)
+
+    @property
+    def billing_emails(self) -> tuple[str, ...]:
+        """Where invoices go: the billing details' emails once given, else the one given at opening."""
+        return self.billing_details.billing_emails if self.billing_details else (self.billing_email,)
+
+    @property
+    def owners(self) -> tuple[Member, ...]:
+        return tuple(member for member in self.members if member.role is Role.OWNER)
 
 
 @dataclass(frozen=True)
@@ -80,32 +91,25 @@ class AccountSummary:
     created_at: datetime
 
 
-def account_name(raw: str) -> str:
-    """The display name, trimmed: 1 to 200 characters, no control characters."""
-    name = raw.strip()
-    if not name:
-        raise ValueError("must not be blank")
-    if len(name) > NAME_MAX_LENGTH:
-        raise ValueError(f"must be at most {NAME_MAX_LENGTH} characters (it has {len(name)})")
-    if any(unicodedata.category(character) == "Cc" for character in name):
-        raise ValueError("must not contain control characters such as line breaks")
-    return name
+def summary_for(account: BillingAccount, role: Role) -> AccountSummary:
+    return AccountSummary(
+        id=account.id, name=account.name, currency=account.currency, status=account.status,
+        billing_email=account.billing_email, role=role, created_at=account.created_at,
+    )
 
 
-def currency_code(raw: str) -> str:
-    """An ISO 4217 alphabetic code, three letters, returned in upper case ("eur" -> "EUR")."""
-    code = raw.strip()
-    if not CURRENCY_PATTERN.fullmatch(code):
-        raise ValueError(f"must be a three-letter ISO 4217 currency code such as EUR or USD, not {raw!r}")
-    return code.upper()
+def require_role(account: BillingAccount | None, billing_account_id: str, email: str, least: Role) -> Role:
+    """The caller's role if it is at least `least`.
 
-
-def email_address(raw: str) -> str:
-    """An email address, trimmed and lower-cased."""
-    email = raw.strip().lower()
-    if len(email) > EMAIL_MAX_LENGTH or not EMAIL_PATTERN.fullmatch(email):
-        raise ValueError(f"must be an email address such as billing@example.com, not {raw!r}")
-    return email
+    `AccountNotFound` when there is no account or the caller is not a member (the two look
+    alike from outside), `NotAllowed` when the role is not enough.
+    """
+    role = account.role_of(email) if account else None
+    if role is None:
+        raise AccountNotFound(billing_account_id)
+    if not role.allows(least):
+        raise NotAllowed(f"this needs the {least} role on the billing account; you are {role}")
+    return role
 
 
 def open_billing_account(
@@ -146,3 +150,47 @@ def open_billing_account(
         created_at=now,
         updated_at=now,
     )
+
+
+def changed(account: BillingAccount, now: datetime, **changes: object) -> BillingAccount:
+    """The account with `changes`, one version later."""
+    return replace(account, **changes, version=account.version + 1, updated_at=max(now, account.updated_at))
+
+
+def ensure_active(account: BillingAccount) -> None:
+    """Only an active account is changed by its members; one being deleted or closed is frozen."""
+    if account.status is not AccountStatus.ACTIVE:
+        raise AccountNotActive(account.id, account.status.value)
+
+
+def rename(account: BillingAccount, name: str, now: datetime) -> BillingAccount:
+    ensure_active(account)
+    try:
+        valid = account_name(name)
+    except ValueError as error:
+        raise InvalidBillingAccount({"name": str(error)}) from None
+    return changed(account, now, name=valid)
+
+
+def with_billing_details(account: BillingAccount, details: BillingDetails, now: datetime) -> BillingAccount:
+    """The details replace the previous ones; the first billing email becomes the account's."""
+    ensure_active(account)
+    return changed(account, now, billing_details=details, billing_email=details.billing_emails[0])
+
+
+def request_deletion(account: BillingAccount, now: datetime) -> BillingAccount:
+    ensure_active(account)
+    return changed(account, now, status=AccountStatus.DELETION_REQUESTED, deletion_requested_at=now)
+
+
+def cancel_deletion(account: BillingAccount, now: datetime) -> BillingAccount:
+    if account.status is not AccountStatus.DELETION_REQUESTED:
+        raise NoDeletionRequested()
+    return changed(account, now, status=AccountStatus.ACTIVE, deletion_requested_at=None)
+
+
+def close(account: BillingAccount, now: datetime) -> BillingAccount:
+    """Close an account whose deletion was requested (the caller checked nothing is owed)."""
+    if account.status is not AccountStatus.DELETION_REQUESTED:
+        raise NoDeletionRequested()
+    return changed(account, now, status=AccountStatus.CLOSED)
