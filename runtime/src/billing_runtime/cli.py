@@ -2,7 +2,6 @@
 
 import argparse
 import os
-import logging
 import sys
 from collections.abc import Callable
 
@@ -11,6 +10,7 @@ from sqlalchemy.exc import OperationalError
 
 from billing_runtime.database import unreachable_message
 from billing_runtime.migrations import upgrade
+from billing_runtime.observability.logs import configure_logging
 from billing_runtime.service import ServiceRuntime
 from billing_runtime.settings import ServiceRole, ServiceSettings
 
@@ -31,7 +31,7 @@ def run_service_cli(
                        help="http: the API; consumer: subscribers, relay and workers; all: both (default)")
     commands.add_parser("migrate", help="bring the service's database to the latest schema")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.service_name, settings.log_level, settings.log_json)
 
     if args.command == "migrate":
         runtime = bootstrap(settings)
@@ -43,5 +43,6 @@ def run_service_cli(
         return 0
 
     os.environ["SERVICE_ROLE"] = args.role  # the app factory reads its settings afresh
-    uvicorn.run(app_factory, factory=True, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    uvicorn.run(app_factory, factory=True, host=args.host, port=args.port, log_level=settings.log_level.lower(),
+                log_config=None)  # keep the JSON lines configured above for uvicorn's own loggers too
     return 0

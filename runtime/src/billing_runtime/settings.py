@@ -36,6 +36,8 @@ class ServiceSettings(BaseSettings):
     service_name: str = "billing"
     environment: Environment = Environment.DEVELOPMENT
     log_level: str = "INFO"
+    log_json: bool = True
+    """One JSON object per line, with trace and event ids (LOG_JSON=false for plain text)."""
 
     service_role: ServiceRole = ServiceRole.ALL
     http_host: str = "127.0.0.1"

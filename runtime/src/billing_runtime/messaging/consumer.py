@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.inbox import first_deliveries
+from billing_runtime.observability.logs import bind, trace_id_of
 from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
 
 log = logging.getLogger(__name__)
@@ -106,6 +107,10 @@ class IdempotentConsumer:
             await self._consume_one(delivery, envelope, handler)
 
     async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
+        with bind(event_id=str(envelope.id), trace_id=trace_id_of(envelope.traceparent), topic=delivery.topic):
+            await self._attempt(delivery, envelope, handler)
+
+    async def _attempt(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
         for attempt in range(1, self.retry.attempts + 1):
             try:
                 await self._apply([envelope], handler)
