@@ -9,7 +9,8 @@ import pytest
 from billing_contracts import ChargeFailureKind, Event
 
 from payments.domain.charges import Charge, ChargeFailure, ChargeOutcome, ChargeOutcomeUnknown, ChargeStatus, ChargeSucceeded
-from payments.domain.payment_methods import CardDetails
+from payments.domain.errors import ChargeNotFound
+from payments.domain.payment_methods import CardDetails, CardSetup
 
 
 class ProviderUnreachable(Exception):
@@ -58,6 +59,12 @@ class FakeGateway:
     async def attach_card(self, customer_id: str, payment_method_id: str) -> CardDetails:
         self.attached[payment_method_id] = customer_id
         return CardDetails(brand="visa", last4="4242", exp_month=12, exp_year=2031)
+
+    async def create_card_setup(self, customer_id: str) -> CardSetup:
+        return CardSetup(id=f"seti_{customer_id}", client_secret=f"seti_{customer_id}_secret")
+
+    async def detach_card(self, payment_method_id: str) -> None:
+        self.attached.pop(payment_method_id, None)
 
     async def charge(
         self, customer_id: str, payment_method_id: str, amount: int, currency: str,
@@ -118,11 +125,17 @@ class FakeChargeLedger:
         return True
 
     @asynccontextmanager
-    async def claim_next(self, stale_before: datetime) -> AsyncIterator[FakeClaim | None]:
+    async def claim_next(self, now: datetime, stale_before: datetime) -> AsyncIterator[FakeClaim | None]:
         in_flight = [c for c in self.charges.values() if c.status is ChargeStatus.IN_FLIGHT and c.updated_at < stale_before]
-        due = [c for c in self.charges.values() if c.status is ChargeStatus.DUE]
-        candidates = sorted(in_flight, key=lambda c: c.updated_at) + sorted(due, key=lambda c: c.updated_at)
+        due = [c for c in self.charges.values() if c.status is ChargeStatus.DUE and c.next_attempt_at <= now]
+        candidates = sorted(in_flight, key=lambda c: c.updated_at) + sorted(due, key=lambda c: c.next_attempt_at)
         yield FakeClaim(self, candidates[0]) if candidates else None
+
+    @asynccontextmanager
+    async def claim(self, invoice_id: str) -> AsyncIterator[FakeClaim | None]:
+        if invoice_id not in self.charges:
+            raise ChargeNotFound(invoice_id)
+        yield FakeClaim(self, self.charges[invoice_id])
 
 
 @pytest.fixture

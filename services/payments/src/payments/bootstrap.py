@@ -28,5 +28,7 @@ def bootstrap(
     clock = clock or SystemClock()
     gateway = gateway or stripe_gateway(settings)
     runtime = build_runtime(settings, MIGRATIONS, partial(stream.subscribe, clock=clock))
-    runtime.workers.append(charging_worker(PostgresChargeLedger(runtime.engine), gateway, clock))
+    runtime.workers.append(
+        charging_worker(PostgresChargeLedger(runtime.engine), gateway, clock, settings.retry_schedule)
+    )
     return runtime

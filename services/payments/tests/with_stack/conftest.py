@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 
 from payments.adapters.tables import CHARGES, STRIPE_CUSTOMERS
 from payments.bootstrap import MIGRATIONS
+from payments.domain.webhooks import signature_header
 from payments.entrypoints import stream
 from payments.entrypoints.http import create_app
 from payments.settings import PaymentsSettings
@@ -119,8 +120,8 @@ def new_account(engine, handlers):
 @pytest.fixture
 def browser_card(stripe_client):
     """A payment method created as Stripe.js would in the customer's browser."""
-    return lambda number: stripe_client.v1.payment_methods.create(
-        params={"type": "card", "card": {"number": number, "exp_month": 12, "exp_year": 2031, "cvc": "123"}}
+    return lambda number, exp_month=12, exp_year=2031: stripe_client.v1.payment_methods.create(
+        params={"type": "card", "card": {"number": number, "exp_month": exp_month, "exp_year": exp_year, "cvc": "123"}}
     ).id
 
 
@@ -183,3 +184,38 @@ def stored(engine):
                 return list((await connection.execute(query)).scalars())
 
     return Stored()
+
+
+@pytest.fixture
+def deliver(engine, handlers):
+    """An event of another service through payments' handler for its topic."""
+    return lambda event, source="/billing/invoicing": handlers.deliver(engine, event, source)
+
+
+@pytest.fixture
+def payment_intents(stripe_client, stored):
+    """The PaymentIntents the emulator holds for the account's customer (it cannot filter by customer)."""
+
+    async def of(account: str) -> list:
+        customers = await stored.stripe_customers(account)
+        return [i for i in stripe_client.v1.payment_intents.list(params={"limit": 100}).auto_paging_iter()
+                if i.customer in customers]
+
+    return of
+
+
+@pytest.fixture
+def webhook(http, settings):
+    """Deliver a Stripe event about a payment intent to the webhook endpoint, signed as Stripe would."""
+    async def deliver(event_type: str, intent, event_id: str | None = None, signed_at: datetime | None = None,
+                      secret: str | None = None):
+        body = json.dumps({
+            "id": event_id or f"evt_{uuid.uuid4().hex}", "object": "event", "type": event_type,
+            "data": {"object": intent.to_dict() if hasattr(intent, "to_dict") else intent},
+        }).encode()
+        secret = secret or settings.stripe_webhook_secret.get_secret_value()
+        header = signature_header(body, secret, signed_at or datetime.now(UTC))
+        return await http.post("/v1/stripe/webhooks", content=body,
+                               headers={"Stripe-Signature": header, "Content-Type": "application/json"})
+
+    return deliver

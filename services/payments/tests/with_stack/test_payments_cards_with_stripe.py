@@ -17,7 +17,8 @@ async def test_the_first_card_is_primary_listed_and_announced(http, auth, people
     added = await http.post(path(account), json={"payment_method_id": pm}, headers=auth(people.owner))
 
     assert added.status_code == 201, added.text
-    assert added.json() == {"id": pm, "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2031, "is_primary": True}
+    assert added.json() == {"id": pm, "brand": "visa", "last4": "4242", "exp_month": 12, "exp_year": 2031, "is_primary": True,
+                            "expires_before_next_billing": False}
     listed = await http.get(path(account), headers=auth(people.viewer))
     assert listed.status_code == 200 and listed.json() == [added.json()]
     (snapshot,) = await outbox("payment_methods.changed", account)

@@ -11,6 +11,7 @@ from payments.adapters.charges import PostgresChargeLedger
 from payments.adapters.stripe_gateway import StripeGateway
 from payments.adapters.tables import CHARGES
 from payments.domain.charges import ChargeFailure
+from payments.domain.retries import NO_RETRIES, RetrySchedule
 from payments.use_cases.collect_charge import collect_next_charge
 
 pytestmark = pytest.mark.stack
@@ -19,7 +20,8 @@ GOOD_CARD, FAILS_WHEN_CHARGED = "4242424242424242", "4000000000000341"
 
 async def one_worker_pass(engine, gateway) -> bool:
     clock = SystemClock()
-    return await collect_next_charge(PostgresChargeLedger(engine), gateway, clock, clock.now() - timedelta(seconds=5))
+    return await collect_next_charge(
+        PostgresChargeLedger(engine), gateway, clock, clock.now() - timedelta(seconds=5), RetrySchedule.of_hours())
 
 
 async def run_charging_worker_until_settled(app, stored, invoice_id: str, timeout: float = 15.0) -> None:
@@ -61,10 +63,11 @@ async def test_a_card_that_fails_when_charged_makes_a_failed_charge(engine, acco
     assert await one_worker_pass(engine, StripeGateway(stripe_client))
 
     row = await stored.charge(invoice_id)
-    assert (row.status, row.failure_kind, row.attempt) == ("failed", "declined", 1)
+    assert (row.status, row.failure_kind, row.attempt) == ("due", "declined", 1), "a soft decline is retried"
+    assert row.next_attempt_at == row.first_failed_at + timedelta(hours=24)
     (event,) = await outbox("charge.failed", account)
-    assert (event["invoice_id"], event["failure_kind"], event["amount"], event["final"], event["next_retry_at"]) == (
-        invoice_id, "declined", 5_000, True, None)
+    assert (event["invoice_id"], event["failure_kind"], event["amount"], event["final"]) == (invoice_id, "declined", 5_000, False)
+    assert datetime.fromisoformat(event["next_retry_at"]) == row.next_attempt_at
     assert event["invoice_number"].startswith("INV-") and event["customer_message"]
 
 
@@ -117,17 +120,17 @@ async def test_a_charge_one_worker_holds_is_skipped_by_another_even_when_stale(e
     invoice_id = await finalize_invoice(await new_account(), 900)
     ledger, later = PostgresChargeLedger(engine), datetime.now(UTC) + timedelta(hours=1)
 
-    async with ledger.claim_next(later) as first:
+    async with ledger.claim_next(later, later) as first:
         assert first is not None and first.charge.invoice_id == invoice_id
         assert first.customer_id is None and first.primary_payment_method_id is None
         due = first.charge
         assert await first.commit(due.start_attempt("pm_x", datetime.now(UTC)), [])
-        async with ledger.claim_next(later) as second:
+        async with ledger.claim_next(later, later) as second:
             assert second is None, "in flight and stale, but its worker still holds it"
-    async with ledger.claim_next(later) as after_release:
+    async with ledger.claim_next(later, later) as after_release:
         assert after_release is not None and after_release.charge.status.value == "in_flight"
         after_release.charge = due  # a worker that missed the change...
-        failed, _ = due.fail(ChargeFailure.of_kind(ChargeFailureKind.DECLINED), datetime.now(UTC))
+        failed, _ = due.fail(ChargeFailure.of_kind(ChargeFailureKind.DECLINED), datetime.now(UTC), NO_RETRIES)
         assert not await after_release.commit(failed, []), "...cannot overwrite it"
     async with engine.begin() as tx:  # leave nothing in flight for the other tests' workers
         await tx.execute(CHARGES.delete().where(CHARGES.c.invoice_id == invoice_id))

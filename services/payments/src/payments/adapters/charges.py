@@ -8,18 +8,19 @@ the row went stale) skips it, and a crashed worker's lock goes with its connecti
 
 import logging
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import datetime
 from typing import Any
 
 from billing_contracts import ChargeFailureKind, Event
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from payments.adapters.events import publish
 from payments.adapters.tables import CHARGES, PAYMENT_METHODS, STRIPE_CUSTOMERS
 from payments.domain.charges import Charge, ChargeStatus
+from payments.domain.errors import ChargeNotFound
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ def charge_of(row: Any) -> Charge:
         attempt=row.attempt, idempotency_key=row.idempotency_key, payment_method_id=row.payment_method_id,
         payment_intent_id=row.payment_intent_id,
         failure_kind=ChargeFailureKind(row.failure_kind) if row.failure_kind else None, decline_code=row.decline_code,
+        next_attempt_at=row.next_attempt_at, first_failed_at=row.first_failed_at, by_hand=row.by_hand,
     )
 
 
@@ -49,6 +51,7 @@ def row_of(charge: Charge) -> dict[str, Any]:
         "payment_method_id": charge.payment_method_id, "payment_intent_id": charge.payment_intent_id,
         "failure_kind": charge.failure_kind.value if charge.failure_kind else None,
         "decline_code": charge.decline_code, "updated_at": charge.updated_at,
+        "next_attempt_at": charge.next_attempt_at, "first_failed_at": charge.first_failed_at, "by_hand": charge.by_hand,
     }
 
 
@@ -94,27 +97,37 @@ class PostgresChargeLedger:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
+    def claim_next(self, now: datetime, stale_before: datetime) -> AbstractAsyncContextManager[PostgresChargeClaim | None]:
+        in_flight = CHARGES.c.status == ChargeStatus.IN_FLIGHT.value
+        come = and_(CHARGES.c.status == ChargeStatus.DUE.value, CHARGES.c.next_attempt_at <= now)
+        query = (
+            select(CHARGES)
+            .where(or_(come, and_(in_flight, CHARGES.c.updated_at < stale_before)))
+            .order_by(case((in_flight, 0), else_=1), CHARGES.c.next_attempt_at, CHARGES.c.updated_at)
+            .limit(CANDIDATES)
+            .with_for_update(skip_locked=True)
+        )
+        return self._hold(query)
+
+    def claim(self, invoice_id: str) -> AbstractAsyncContextManager[PostgresChargeClaim | None]:
+        return self._hold(select(CHARGES).where(CHARGES.c.invoice_id == invoice_id), missing=invoice_id)
+
     @asynccontextmanager
-    async def claim_next(self, stale_before: datetime) -> AsyncIterator[PostgresChargeClaim | None]:
+    async def _hold(self, query: Select[Any], missing: str | None = None) -> AsyncIterator[PostgresChargeClaim | None]:
         async with self.engine.connect() as connection:
-            claim = await self._claim(connection, stale_before)
+            claim = await self._claim(connection, query, missing)
             try:
                 yield claim
             finally:
                 if claim is not None:
                     await _unlock(connection, claim.charge.invoice_id)
 
-    async def _claim(self, connection: AsyncConnection, stale_before: datetime) -> PostgresChargeClaim | None:
-        in_flight = CHARGES.c.status == ChargeStatus.IN_FLIGHT.value
-        query = (
-            select(CHARGES)
-            .where(or_(CHARGES.c.status == ChargeStatus.DUE.value, and_(in_flight, CHARGES.c.updated_at < stale_before)))
-            .order_by(case((in_flight, 0), else_=1), CHARGES.c.updated_at)
-            .limit(CANDIDATES)
-            .with_for_update(skip_locked=True)
-        )
+    async def _claim(self, connection: AsyncConnection, query: Select[Any], missing: str | None) -> PostgresChargeClaim | None:
         async with connection.begin():
-            for row in (await connection.execute(query)).all():
+            rows = (await connection.execute(query)).all()
+            if not rows and missing is not None:
+                raise ChargeNotFound(f"There is no invoice {missing} to pay.")
+            for row in rows:
                 if await connection.scalar(select(func.pg_try_advisory_lock(_lock_key(row.invoice_id)))):
                     customer_id, primary = await _payer(connection, row.billing_account_id)
                     return PostgresChargeClaim(connection, charge_of(row), customer_id, primary)

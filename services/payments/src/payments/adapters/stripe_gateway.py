@@ -14,7 +14,7 @@ from billing_contracts import ChargeFailureKind
 
 from payments.domain.charges import ChargeFailure, ChargeOutcome, ChargeOutcomeUnknown, ChargeSucceeded
 from payments.domain.errors import CardRefused, PaymentMethodNotFound, PaymentProviderUnavailable
-from payments.domain.payment_methods import CardDetails
+from payments.domain.payment_methods import CardDetails, CardSetup
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +23,9 @@ T = TypeVar("T")
 DECLINED_BY_DEFAULT = "Your card was declined."
 
 
-def failure_of_card_error(code: str | None, decline_code: str | None) -> ChargeFailure:
+def failure_of_card_error(
+    code: str | None, decline_code: str | None, payment_intent_id: str | None = None
+) -> ChargeFailure:
     """Stripe's card error codes in the terms that decide what happens next."""
     if code == "authentication_required" or decline_code == "authentication_required":
         kind = ChargeFailureKind.AUTHENTICATION_REQUIRED
@@ -33,7 +35,7 @@ def failure_of_card_error(code: str | None, decline_code: str | None) -> ChargeF
         kind = ChargeFailureKind.PROCESSING_ERROR
     else:
         kind = ChargeFailureKind.DECLINED
-    return ChargeFailure.of_kind(kind, decline_code)
+    return ChargeFailure.of_kind(kind, decline_code, payment_intent_id)
 
 
 def outcome_of_payment_intent(intent: Any) -> ChargeOutcome:
@@ -41,12 +43,12 @@ def outcome_of_payment_intent(intent: Any) -> ChargeOutcome:
     if intent.status == "succeeded":
         return ChargeSucceeded(intent.id)
     if intent.status == "requires_action":  # the emulator's answer where Stripe raises authentication_required
-        return ChargeFailure.of_kind(ChargeFailureKind.AUTHENTICATION_REQUIRED)
+        return ChargeFailure.of_kind(ChargeFailureKind.AUTHENTICATION_REQUIRED, payment_intent_id=intent.id)
     error = getattr(intent, "last_payment_error", None)
     if intent.status == "requires_payment_method" and error:
-        return failure_of_card_error(getattr(error, "code", None), getattr(error, "decline_code", None))
+        return failure_of_card_error(getattr(error, "code", None), getattr(error, "decline_code", None), intent.id)
     if intent.status in ("requires_payment_method", "canceled"):
-        return ChargeFailure.of_kind(ChargeFailureKind.PROCESSING_ERROR)
+        return ChargeFailure.of_kind(ChargeFailureKind.PROCESSING_ERROR, payment_intent_id=intent.id)
     return ChargeOutcomeUnknown(f"payment intent {intent.id} is {intent.status}")
 
 
@@ -87,6 +89,25 @@ class StripeGateway:
         card = method.card
         return CardDetails(brand=card.brand, last4=card.last4, exp_month=card.exp_month, exp_year=card.exp_year)
 
+    async def create_card_setup(self, customer_id: str) -> CardSetup:
+        params: dict[str, Any] = {"customer": customer_id, "usage": "off_session", "payment_method_types": ["card"]}
+        try:
+            intent = await self._call(self.client.v1.setup_intents.create, params=params)
+        except stripe.StripeError as error:
+            log.warning("Stripe did not create a SetupIntent for %s: %s", customer_id, error)
+            raise PaymentProviderUnavailable("The payment provider is unavailable; please try again.") from error
+        return CardSetup(id=intent.id, client_secret=intent.client_secret)
+
+    async def detach_card(self, payment_method_id: str) -> None:
+        try:
+            await self._call(self.client.v1.payment_methods.detach, payment_method_id)
+        except stripe.InvalidRequestError as error:
+            # Gone, or not attached any more: what detaching wants.
+            log.info("detaching %s: %s; taking it as detached", payment_method_id, error)
+        except stripe.StripeError as error:
+            log.warning("Stripe did not detach %s: %s", payment_method_id, error)
+            raise PaymentProviderUnavailable("The payment provider is unavailable; please try again.") from error
+
     async def charge(
         self, customer_id: str, payment_method_id: str, amount: int, currency: str,
         idempotency_key: str, metadata: Mapping[str, str],
@@ -102,7 +123,11 @@ class StripeGateway:
         try:
             intent = await self._call(self.client.v1.payment_intents.create, params=params, options=options)
         except stripe.CardError as error:
-            return failure_of_card_error(error.code, error.error.decline_code if error.error else None)
+            details = error.error
+            intent = getattr(details, "payment_intent", None) if details else None
+            return failure_of_card_error(
+                error.code, details.decline_code if details else None, getattr(intent, "id", None)
+            )
         except stripe.InvalidRequestError as error:
             log.error("Stripe refused the charge %s: %s", idempotency_key, error)
             return ChargeFailure.of_kind(ChargeFailureKind.PROCESSING_ERROR)

@@ -1,4 +1,4 @@
-"""The payments database: Stripe customers, cards on file, contacts and charges."""
+"""The payments database: Stripe customers, cards on file, contacts, charges and Stripe's webhooks."""
 
 from sqlalchemy import (
     BigInteger, Boolean, CheckConstraint, Column, DateTime, Index, Integer, MetaData, Table, Text, text,
@@ -57,6 +57,22 @@ CHARGES = Table(
     Column("failure_kind", Text),
     Column("decline_code", Text),
     Column("updated_at", DateTime(timezone=True), nullable=False),
-    CheckConstraint("status IN ('due', 'in_flight', 'succeeded', 'failed')", name="charges_status"),
+    Column("next_attempt_at", DateTime(timezone=True), comment="when the worker next charges a due charge"),
+    Column("first_failed_at", DateTime(timezone=True), comment="the retry schedule counts from here"),
+    Column("by_hand", Boolean, nullable=False, server_default=text("false"), comment="the latest attempt was the customer's"),
+    CheckConstraint(
+        "status IN ('due', 'in_flight', 'succeeded', 'failed', 'voided', 'paid_elsewhere')", name="charges_status"
+    ),
     Index("charges_to_collect", "updated_at", postgresql_where=text("status IN ('due', 'in_flight')")),
+    Index("charges_due", "next_attempt_at", postgresql_where=text("status = 'due'")),
+    Index("charges_payment_intent", "payment_intent_id"),
+)
+
+STRIPE_WEBHOOK_EVENTS = Table(
+    "stripe_webhook_events",
+    METADATA,
+    Column("event_id", Text, primary_key=True, comment="Stripe's event id (evt_...): each is applied once"),
+    Column("event_type", Text, nullable=False),
+    Column("payment_intent_id", Text),
+    Column("received_at", DateTime(timezone=True), nullable=False),
 )

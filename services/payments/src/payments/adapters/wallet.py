@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -85,3 +85,21 @@ async def add_payment_method(transaction: AsyncConnection, method: PaymentMethod
             is_primary=method.is_primary, created_at=method.created_at,
         )
     )
+
+
+async def make_primary(transaction: AsyncConnection, billing_account_id: str, payment_method_id: str) -> None:
+    """The card becomes the account's primary one, the former primary an ordinary card."""
+    await transaction.execute(
+        update(PAYMENT_METHODS)
+        .where(PAYMENT_METHODS.c.billing_account_id == billing_account_id, PAYMENT_METHODS.c.is_primary)
+        .values(is_primary=False)
+    )
+    await transaction.execute(
+        update(PAYMENT_METHODS)
+        .where(PAYMENT_METHODS.c.billing_account_id == billing_account_id, PAYMENT_METHODS.c.id == payment_method_id)
+        .values(is_primary=True)
+    )
+
+
+async def remove_payment_method(transaction: AsyncConnection, payment_method_id: str) -> None:
+    await transaction.execute(delete(PAYMENT_METHODS).where(PAYMENT_METHODS.c.id == payment_method_id))

@@ -19,3 +19,23 @@ class PaymentProviderUnavailable(PaymentsError):
 
 class ChargeStateError(PaymentsError):
     """A charge was asked to move in a way its current state does not allow (a bug, not input)."""
+
+
+class PaymentMethodIsPrimary(PaymentsError):
+    """The primary card cannot be removed; another card must be made primary first."""
+
+
+class ChargeNotFound(PaymentsError):
+    """Payments knows no charge of the invoice (it was never finalized, or is another's)."""
+
+
+class InvoiceNotPayable(PaymentsError):
+    """The invoice is paid or voided: nothing is owed on it."""
+
+
+class PaymentInProgress(PaymentsError):
+    """An attempt to charge the invoice is in flight; its outcome will be known shortly."""
+
+
+class WebhookRejected(PaymentsError):
+    """A webhook whose signature does not match, or whose timestamp is outside the tolerance."""

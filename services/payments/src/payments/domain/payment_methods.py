@@ -2,7 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from billing_contracts import PaymentMethodsChangedV1, PrimaryPaymentMethod
 
@@ -52,3 +52,23 @@ def payment_methods_snapshot(
         version=version,
         changed_at=changed_at,
     )
+
+
+def next_billing_date(now: datetime) -> datetime:
+    """When invoices are next charged: the first day of the next month, UTC."""
+    return datetime(now.year + now.month // 12, now.month % 12 + 1, 1, tzinfo=UTC)
+
+
+def expires_before_next_billing(card: CardDetails, now: datetime) -> bool:
+    """A card is good through the last day of its expiry month: it will not pay the next invoice
+    when that month ends before the next billing date."""
+    billing = next_billing_date(now)
+    return (card.exp_year, card.exp_month) < (billing.year, billing.month)
+
+
+@dataclass(frozen=True)
+class CardSetup:
+    """A Stripe SetupIntent the browser confirms with Stripe.js to create a card for the account."""
+
+    id: str
+    client_secret: str

@@ -9,7 +9,7 @@ from typing import Protocol
 from billing_contracts import Event
 
 from payments.domain.charges import Charge, ChargeOutcome
-from payments.domain.payment_methods import CardDetails
+from payments.domain.payment_methods import CardDetails, CardSetup
 
 
 class PaymentGateway(Protocol):
@@ -27,6 +27,15 @@ class PaymentGateway(Protocol):
     async def attach_card(self, customer_id: str, payment_method_id: str) -> CardDetails:
         """Keep the card on file for the customer. Raises `CardRefused`, `PaymentMethodNotFound`
         or `PaymentProviderUnavailable`."""
+        ...
+
+    async def create_card_setup(self, customer_id: str) -> CardSetup:
+        """A SetupIntent for an off-session card of the customer. Raises `PaymentProviderUnavailable`."""
+        ...
+
+    async def detach_card(self, payment_method_id: str) -> None:
+        """Take the card off the customer at the provider (done already counts as done).
+        Raises `PaymentProviderUnavailable`."""
         ...
 
     async def charge(
@@ -71,7 +80,13 @@ class NewCharges(Protocol):
 class ChargeLedger(Protocol):
     """The charges the charging worker works through."""
 
-    def claim_next(self, stale_before: datetime) -> AbstractAsyncContextManager[ChargeClaim | None]:
+    def claim_next(self, now: datetime, stale_before: datetime) -> AbstractAsyncContextManager[ChargeClaim | None]:
         """Hold the next charge to work on: an in-flight one last touched before `stale_before`
-        (its worker is gone or its outcome was unknown) first, else a due one; None if none."""
+        (its worker is gone or its outcome was unknown) first, else a due one whose
+        `next_attempt_at` has come; None if none."""
+        ...
+
+    def claim(self, invoice_id: str) -> AbstractAsyncContextManager[ChargeClaim | None]:
+        """Hold the invoice's charge, whatever its status (to pay it by hand); None when another
+        worker holds it. Raises `ChargeNotFound`."""
         ...

@@ -18,21 +18,26 @@ from payments.domain.charges import (
 )
 from payments.domain.errors import ChargeStateError
 from payments.domain.ports import ChargeClaim, ChargeLedger, PaymentGateway
+from payments.domain.retries import NO_RETRIES, RetrySchedule
 
 log = logging.getLogger(__name__)
 
 
-async def collect_next_charge(ledger: ChargeLedger, gateway: PaymentGateway, clock: Clock, stale_before: datetime) -> bool:
+async def collect_next_charge(
+    ledger: ChargeLedger, gateway: PaymentGateway, clock: Clock, stale_before: datetime,
+    schedule: RetrySchedule = NO_RETRIES,
+) -> bool:
     """Work on the next charge (an in-flight one untouched since `stale_before` first, else a
-    due one); returns whether there was one."""
-    async with ledger.claim_next(stale_before) as claim:
+    due one whose time has come); returns whether there was one. A failure schedules the next
+    retry by `schedule`."""
+    async with ledger.claim_next(clock.now(), stale_before) as claim:
         if claim is None:
             return False
         try:
             if claim.charge.status is ChargeStatus.IN_FLIGHT:
-                await _resolve_attempt(claim, gateway, clock)
+                await _resolve_attempt(claim, gateway, clock, schedule)
             else:
-                await _attempt(claim, gateway, clock)
+                await _attempt(claim, gateway, clock, schedule)
         except Exception:
             if claim.charge.status is ChargeStatus.IN_FLIGHT:
                 # Looked at again only once stale, so one troubled charge does not hold up the rest.
@@ -41,28 +46,29 @@ async def collect_next_charge(ledger: ChargeLedger, gateway: PaymentGateway, clo
         return True
 
 
-async def _attempt(claim: ChargeClaim, gateway: PaymentGateway, clock: Clock) -> None:
+async def _attempt(claim: ChargeClaim, gateway: PaymentGateway, clock: Clock, schedule: RetrySchedule) -> None:
     if claim.customer_id is None or claim.primary_payment_method_id is None:
-        failed, event = claim.charge.fail(ChargeFailure.of_kind(ChargeFailureKind.NO_PAYMENT_METHOD), clock.now())
+        no_card = ChargeFailure.of_kind(ChargeFailureKind.NO_PAYMENT_METHOD)
+        failed, event = claim.charge.fail(no_card, clock.now(), schedule)
         await claim.commit(failed, [event])
         return
     attempt = claim.charge.start_attempt(claim.primary_payment_method_id, clock.now())
     if await claim.commit(attempt, []):
-        await _record(claim, await _send(gateway, claim.customer_id, attempt), clock)
+        await record(claim, await send(gateway, claim.customer_id, attempt), clock, schedule)
 
 
-async def _resolve_attempt(claim: ChargeClaim, gateway: PaymentGateway, clock: Clock) -> None:
+async def _resolve_attempt(claim: ChargeClaim, gateway: PaymentGateway, clock: Clock, schedule: RetrySchedule) -> None:
     charge = claim.charge
     if claim.customer_id is None or charge.idempotency_key is None:  # cannot be: an attempt starts with both
         raise ChargeStateError(f"the charge of {charge.invoice_id} is in flight without a customer or a key")
     outcome = await gateway.find_charge(claim.customer_id, charge.idempotency_key)
     if outcome is None:
         log.info("attempt %s never reached the payment provider; sending it again", charge.idempotency_key)
-        outcome = await _send(gateway, claim.customer_id, charge)
-    await _record(claim, outcome, clock)
+        outcome = await send(gateway, claim.customer_id, charge)
+    await record(claim, outcome, clock, schedule)
 
 
-async def _send(gateway: PaymentGateway, customer_id: str, charge: Charge) -> ChargeOutcome:
+async def send(gateway: PaymentGateway, customer_id: str, charge: Charge) -> ChargeOutcome:
     if charge.idempotency_key is None or charge.payment_method_id is None:
         raise ChargeStateError(f"the charge of {charge.invoice_id} has no attempt to send")
     return await gateway.charge(
@@ -75,7 +81,9 @@ async def _send(gateway: PaymentGateway, customer_id: str, charge: Charge) -> Ch
     )
 
 
-async def _record(claim: ChargeClaim, outcome: ChargeOutcome, clock: Clock) -> None:
+async def record(claim: ChargeClaim, outcome: ChargeOutcome, clock: Clock, schedule: RetrySchedule) -> None:
+    """Commit the outcome of the attempt in flight with its event; an unknown one leaves it in
+    flight, to be looked up later."""
     charge, now = claim.charge, clock.now()
     events: list[Event] = []
     match outcome:
@@ -83,9 +91,11 @@ async def _record(claim: ChargeClaim, outcome: ChargeOutcome, clock: Clock) -> N
             charge, event = charge.succeed(payment_intent_id, now)
             events.append(event)
         case ChargeFailure():
-            charge, event = charge.fail(outcome, now)
+            charge, event = charge.fail(outcome, now, schedule)
             events.append(event)
         case ChargeOutcomeUnknown(reason=reason):
             log.warning("outcome of %s unknown (%s); it will be looked up", charge.idempotency_key, reason)
             charge = charge.still_unknown(now)
-    await claim.commit(charge, events)
+    if not await claim.commit(charge, events) and isinstance(outcome, ChargeSucceeded):
+        log.error("payment %s of invoice %s was taken, but the charge had changed meanwhile (voided or paid"
+                  " elsewhere?): refund it by hand", outcome.payment_intent_id, charge.invoice_id)
