@@ -2,7 +2,7 @@
 the real database (and the real broker for dead letters)."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -24,12 +24,10 @@ from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX
 from sqlalchemy import select
 
-from invoicing.adapters.price_book_file import load_price_book
 from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES
 from invoicing.entrypoints import stream
 from invoicing.use_cases.close_period import close_period
 
-PRICES = load_price_book()
 
 
 class RecordingSubscriptions:
@@ -54,7 +52,7 @@ class Kit:
 
     def __init__(self, engine, producer: Producer) -> None:
         subscriptions = RecordingSubscriptions()
-        stream.subscribe(subscriptions, price_book=PRICES)
+        stream.subscribe(subscriptions, clock=FixedClock(datetime(2999, 1, 1, tzinfo=UTC)))
         self.subscriptions = subscriptions
         self.engine = engine
         self.dead_letters = DeadLetters(producer, "invoicing")
@@ -137,7 +135,7 @@ async def test_usage_counts_once_then_one_invoice_per_account_then_charges_settl
 
     clock = FixedClock(far_period.end + timedelta(days=1, minutes=5))
     async with engine.begin() as tx:
-        closing = await close_period(far_period.start, tx, clock, PRICES)
+        closing = await close_period(far_period.start, tx, clock)
     mine = {invoice.billing_account_id: invoice for invoice in closing.finalized if invoice.billing_account_id in (eur, usd)}
     assert set(mine) == {eur, usd}
     # EUR: 12.750001 × 0.0380 = 0.4845… → 48 cents; 100 × 0.021 = 2.10 → 210 cents.
@@ -171,7 +169,7 @@ async def test_usage_counts_once_then_one_invoice_per_account_then_charges_settl
     # Closing again, and late usage for the closed period: counted, but nothing new is invoiced.
     await kit.deliver("usage.recorded", [usage(eur, "prj_a", "compute.vcpu_hours", "1", at)])
     async with engine.begin() as tx:
-        again = await close_period(far_period.start, tx, clock, PRICES)
+        again = await close_period(far_period.start, tx, clock)
     assert {i.billing_account_id for i in again.finalized} & {eur, usd} == set()
     assert len(await invoices_of(engine, eur)) == 1 and len(await published(engine, eur, "invoice.finalized")) == 1
     assert (await aggregates(engine, eur))[("prj_a", "compute.vcpu_hours", far_period.start)] == Decimal("13.750001")
@@ -229,7 +227,7 @@ async def test_an_account_whose_currency_has_no_price_is_left_open_and_the_other
                                          usage(american, "prj_b", "compute.vcpu_hours", "100", at)])
 
     async with engine.begin() as tx:
-        closing = await close_period(far_period.start, tx, FixedClock(far_period.end), PRICES)
+        closing = await close_period(far_period.start, tx, FixedClock(far_period.end))
 
     assert "CHF" in closing.not_invoiced[swiss]
     assert await invoices_of(engine, swiss) == [] and await published(engine, swiss, "invoice.finalized") == []

@@ -10,7 +10,6 @@ from billing_runtime.auth import development_token
 from billing_runtime.clock import FixedClock
 from fastapi.testclient import TestClient
 
-from invoicing.adapters.price_book_file import load_price_book
 from invoicing.domain.usage import Usage
 from invoicing.entrypoints.http import create_app
 from invoicing.settings import InvoicingSettings
@@ -37,7 +36,7 @@ async def account(engine, far_period) -> dict:
     async with engine.begin() as tx:
         await replicate_billing_account(new_envelope(changed, source="/billing/accounts"), tx)
         await record_usage([Usage(account_id, "prj_web", "compute.vcpu_hours", Decimal("100.25"), at),
-                            Usage(account_id, "prj_web", "network.egress_gb", Decimal("0.5"), at)], tx, load_price_book())
+                            Usage(account_id, "prj_web", "network.egress_gb", Decimal("0.5"), at)], tx, FixedClock(at))
     return {"id": account_id, **people}
 
 
@@ -83,8 +82,10 @@ def test_an_operator_closes_a_period_and_members_read_their_invoices(settings, a
         assert detail.status_code == 200
         assert {k: detail.json()[k] for k in summary} == summary
         assert detail.json()["lines"] == [
-            {"project_id": "prj_web", "meter": "compute.vcpu_hours", "quantity": "100.25", "unit_price": "6.2", "amount": 622},
-            {"project_id": "prj_web", "meter": "network.egress_gb", "quantity": "0.5", "unit_price": "13", "amount": 6},
+            {"project_id": "prj_web", "meter": "compute.vcpu_hours", "usage_period": far_period.label, "quantity": "100.25",
+             "unit_price": "6.2", "price_model": "per_unit", "price_terms": "6.2 per unit", "amount": 622, "late": False},
+            {"project_id": "prj_web", "meter": "network.egress_gb", "usage_period": far_period.label, "quantity": "0.5",
+             "unit_price": "13", "price_model": "per_unit", "price_terms": "13 per unit", "amount": 6, "late": False},
         ]
         assert client.get(f"/v1/invoices/{summary['id']}", headers=outsider).status_code == 404
         assert client.get(f"/v1/invoices/{summary['id']}", headers=bearer(OPERATOR, settings)).status_code == 404

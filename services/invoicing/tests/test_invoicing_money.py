@@ -4,9 +4,24 @@ from decimal import Decimal
 
 import pytest
 
-from invoicing.domain.invoices import UsageTotal, price_lines
+from invoicing.domain.rating import price_lines
 from invoicing.domain.money import add_quantities, invoice_total, line_amount, minor_unit_exponent, to_minor_units
-from invoicing.domain.price_book import Meter, PriceBook
+from invoicing.domain.periods import BillingPeriod
+from invoicing.domain.price_book import EPOCH, Meter, PriceBook
+from invoicing.domain.tiers import Price
+from invoicing.domain.usage import MeteredUsage
+
+NOV = BillingPeriod.parse("2026-11")
+
+
+def per_unit_book(currency: str, **prices: str) -> PriceBook:
+    codes = {code.replace("__", "."): price for code, price in prices.items()}
+    return PriceBook([Meter(code, "unit") for code in codes],
+                     [Price(code, currency, EPOCH, "per_unit", Decimal(p)) for code, p in codes.items()])
+
+
+def used(project: str, meter: str, quantity: str) -> MeteredUsage:
+    return MeteredUsage(project, meter, NOV, Decimal(quantity), 1, Decimal(quantity), 0)
 
 
 @pytest.mark.parametrize(
@@ -41,18 +56,17 @@ def test_a_line_is_quantity_times_unit_price_rounded_once():
 
 
 def test_the_total_is_the_sum_of_rounded_lines_not_the_rounded_sum():
-    book = PriceBook([Meter("a.units", "unit", {"USD": Decimal("0.005")}), Meter("b.units", "unit", {"USD": Decimal("0.005")})])
-    lines = price_lines([UsageTotal("prj_1", "a.units", Decimal("1")), UsageTotal("prj_1", "b.units", Decimal("1"))], book, "USD")
+    book = per_unit_book("USD", a__units="0.005", b__units="0.005")
+    lines = price_lines([used("prj_1", "a.units", "1"), used("prj_1", "b.units", "1")], book, "USD")
     # Each line is half a cent, rounded to 0 (even); the unrounded sum would be one cent.
     assert [line.amount for line in lines] == [0, 0]
     assert invoice_total(line.amount for line in lines) == 0
 
 
 def test_lines_come_per_project_and_meter_in_a_stable_order_with_their_prices():
-    book = PriceBook([Meter("compute.vcpu_hours", "vCPU-hour", {"EUR": Decimal("0.0380")}),
-                      Meter("storage.gb_months", "GB-month", {"EUR": Decimal("0.021")})])
-    usage = [UsageTotal("prj_b", "compute.vcpu_hours", Decimal("10")), UsageTotal("prj_a", "storage.gb_months", Decimal("100")),
-             UsageTotal("prj_a", "compute.vcpu_hours", Decimal("1"))]
+    book = per_unit_book("EUR", compute__vcpu_hours="0.0380", storage__gb_months="0.021")
+    usage = [used("prj_b", "compute.vcpu_hours", "10"), used("prj_a", "storage.gb_months", "100"),
+             used("prj_a", "compute.vcpu_hours", "1")]
     lines = price_lines(usage, book, "EUR")
     assert [(l.project_id, l.meter, l.unit_price, l.amount) for l in lines] == [
         ("prj_a", "compute.vcpu_hours", Decimal("0.0380"), 4),

@@ -11,7 +11,6 @@ from billing_runtime.database import create_engine
 from devstack.ports import free_port
 from sqlalchemy import select
 
-from invoicing.adapters.price_book_file import load_price_book
 from invoicing.adapters.tables import INVOICES
 from invoicing.bootstrap import bootstrap
 from invoicing.domain.usage import Usage
@@ -19,7 +18,6 @@ from invoicing.entrypoints.scheduler import close_due_periods, period_closer
 from invoicing.settings import InvoicingSettings
 from invoicing.use_cases.record_usage import record_usage
 
-PRICES = load_price_book()
 GRACE = timedelta(hours=24)
 
 
@@ -38,7 +36,7 @@ async def invoiced_periods(engine) -> list[tuple[str, datetime]]:
 
 async def add_usage(engine, account: str, at: datetime) -> None:
     async with engine.begin() as tx:
-        await record_usage([Usage(account, "prj_1", "storage.gb_months", Decimal("10"), at)], tx, PRICES)
+        await record_usage([Usage(account, "prj_1", "storage.gb_months", Decimal("10"), at)], tx, FixedClock(at))
 
 
 async def test_periods_close_once_their_grace_period_is_over(own_engine):
@@ -47,19 +45,19 @@ async def test_periods_close_once_their_grace_period_is_over(own_engine):
     await add_usage(own_engine, "ba_1", november + timedelta(days=20))
     clock = FixedClock(datetime(2026, 12, 1, 23, 59, tzinfo=UTC))  # November ended less than a day ago
 
-    assert await close_due_periods(own_engine, clock, PRICES, GRACE) == 1
+    assert await close_due_periods(own_engine, clock, GRACE) == 1
     assert await invoiced_periods(own_engine) == [("ba_1", october)]
 
     clock.advance(timedelta(minutes=1))
     await add_usage(own_engine, "ba_2", october + timedelta(days=1))  # late usage of a new account
-    assert await close_due_periods(own_engine, clock, PRICES, GRACE) == 2
+    assert await close_due_periods(own_engine, clock, GRACE) == 2
     assert await invoiced_periods(own_engine) == [("ba_1", october), ("ba_2", october), ("ba_1", november)]
-    assert await close_due_periods(own_engine, clock, PRICES, GRACE) == 0
+    assert await close_due_periods(own_engine, clock, GRACE) == 0
 
 
 async def test_the_worker_closes_due_periods_and_stops_when_told(own_engine):
     await add_usage(own_engine, "ba_1", datetime(2026, 9, 9, tzinfo=UTC))
-    worker = period_closer(own_engine, FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), PRICES, 0.05, GRACE)
+    worker = period_closer(own_engine, FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), 0.05, GRACE)
     stopping = asyncio.Event()
     running = asyncio.create_task(worker(stopping))
     async with asyncio.timeout(10):
@@ -71,7 +69,7 @@ async def test_the_worker_closes_due_periods_and_stops_when_told(own_engine):
 
 async def test_the_worker_survives_a_database_that_is_away():
     nowhere = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/invoicing")
-    worker = period_closer(nowhere, FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), PRICES, 0.05, GRACE)
+    worker = period_closer(nowhere, FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), 0.05, GRACE)
     stopping = asyncio.Event()
     running = asyncio.create_task(worker(stopping))
     await asyncio.sleep(0.5)  # several failed passes
@@ -88,4 +86,4 @@ def test_interval_and_grace_come_from_the_environment(monkeypatch):
     assert (settings.invoicing_close_interval_seconds, settings.invoicing_grace_period_hours) == (5, 48)
     assert len(bootstrap(settings).workers) == 1
     assert (InvoicingSettings.model_fields["invoicing_close_interval_seconds"].default,
-            InvoicingSettings.model_fields["invoicing_grace_period_hours"].default) == (60, 24)
+            InvoicingSettings.model_fields["invoicing_grace_period_hours"].default) == (60, 1)

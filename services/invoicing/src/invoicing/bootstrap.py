@@ -7,8 +7,6 @@ from pathlib import Path
 from billing_runtime.clock import Clock, SystemClock
 from billing_runtime.service import ServiceRuntime, build_runtime
 
-from invoicing.adapters.price_book_file import load_price_book
-from invoicing.domain.price_book import PriceBook
 from invoicing.entrypoints import stream
 from invoicing.entrypoints.scheduler import period_closer
 from invoicing.settings import InvoicingSettings
@@ -16,15 +14,13 @@ from invoicing.settings import InvoicingSettings
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def bootstrap(
-    settings: InvoicingSettings, clock: Clock | None = None, price_book: PriceBook | None = None
-) -> ServiceRuntime:
-    """The runtime with invoicing's subscribers and its period closer; nothing connects yet."""
+def bootstrap(settings: InvoicingSettings, clock: Clock | None = None) -> ServiceRuntime:
+    """The runtime with invoicing's subscribers and its period closer; nothing connects yet.
+
+    The price book lives in the database (the migrations load the shipped file into it)."""
     clock = clock or SystemClock()
-    price_book = price_book or load_price_book()
-    runtime = build_runtime(settings, MIGRATIONS, partial(stream.subscribe, price_book=price_book))
+    max_ahead = timedelta(seconds=settings.invoicing_max_usage_ahead_seconds)
+    runtime = build_runtime(settings, MIGRATIONS, partial(stream.subscribe, clock=clock, max_ahead=max_ahead))
     grace = timedelta(hours=settings.invoicing_grace_period_hours)
-    runtime.workers.append(
-        period_closer(runtime.engine, clock, price_book, settings.invoicing_close_interval_seconds, grace)
-    )
+    runtime.workers.append(period_closer(runtime.engine, clock, settings.invoicing_close_interval_seconds, grace))
     return runtime

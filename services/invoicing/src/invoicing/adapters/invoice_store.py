@@ -2,7 +2,9 @@
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Row, insert, select, text, update
+from collections.abc import Collection
+
+from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -22,11 +24,11 @@ async def add_invoice(tx: AsyncConnection, invoice: Invoice) -> bool:
         upsert(INVOICES)
         .values(
             id=invoice.id, number=invoice.number, billing_account_id=invoice.billing_account_id,
-            period_start=invoice.period.start, period_end=invoice.period.end, currency=invoice.currency,
+            project_id=invoice.project_id, period_start=invoice.period.start, period_end=invoice.period.end, currency=invoice.currency,
             amount_due=invoice.amount_due, status=invoice.status.value, finalized_at=invoice.finalized_at,
             due_at=invoice.due_at, paid_at=invoice.paid_at,
         )
-        .on_conflict_do_nothing(index_elements=["billing_account_id", "period_start"])
+        .on_conflict_do_nothing(constraint="invoices_one_per_account_period_project")
         .returning(INVOICES.c.id)
     )
     if stored.first() is None:
@@ -34,8 +36,10 @@ async def add_invoice(tx: AsyncConnection, invoice: Invoice) -> bool:
     if invoice.lines:
         await tx.execute(
             insert(INVOICE_LINES),
-            [{"invoice_id": invoice.id, "project_id": line.project_id, "meter": line.meter, "quantity": line.quantity,
-              "unit_price": line.unit_price, "amount": line.amount} for line in invoice.lines],
+            [{"invoice_id": invoice.id, "project_id": line.project_id, "meter": line.meter,
+              "usage_period_start": line.usage_period.start, "quantity": line.quantity, "unit_price": line.unit_price,
+              "price_model": line.price_model, "price_terms": line.price_terms, "amount": line.amount,
+              "event_count": line.events} for line in invoice.lines],
         )
     return True
 
@@ -61,20 +65,30 @@ async def find_invoice(connection: AsyncConnection, invoice_id: str) -> Invoice 
     lines = await connection.execute(
         select(INVOICE_LINES)
         .where(INVOICE_LINES.c.invoice_id == invoice_id)
-        .order_by(INVOICE_LINES.c.project_id, INVOICE_LINES.c.meter)
+        .order_by(INVOICE_LINES.c.project_id, INVOICE_LINES.c.meter, INVOICE_LINES.c.usage_period_start)
     )
-    return _invoice(row, tuple(InvoiceLine(l.project_id, l.meter, l.quantity, l.unit_price, l.amount) for l in lines))
+    return _invoice(row, tuple(
+        InvoiceLine(l.project_id, l.meter, BillingPeriod(l.usage_period_start), l.quantity, l.unit_price, l.price_model,
+                    l.price_terms, l.amount, l.event_count) for l in lines))
 
 
 async def invoices_of_account(
-    connection: AsyncConnection, billing_account_id: str, status: InvoiceStatus | None = None
-) -> list[Invoice]:
-    """The account's invoices, newest period first (without their lines)."""
+    connection: AsyncConnection, billing_account_id: str, statuses: Collection[InvoiceStatus] | None = None,
+    project_id: str | None = None,
+) -> list[tuple[Invoice, int | None]]:
+    """The account's invoices, newest period first (without their lines), each with the subtotal
+    of `project_id`'s lines when a project is asked for (then only invoices billing it)."""
+    subtotal = None
     query = select(INVOICES).where(INVOICES.c.billing_account_id == billing_account_id)
-    if status is not None:
-        query = query.where(INVOICES.c.status == status.value)
+    if statuses is not None:
+        query = query.where(INVOICES.c.status.in_([s.value for s in statuses]))
+    if project_id is not None:
+        of_project = and_(INVOICE_LINES.c.invoice_id == INVOICES.c.id, INVOICE_LINES.c.project_id == project_id)
+        subtotal = select(func.coalesce(func.sum(INVOICE_LINES.c.amount), 0)).where(of_project).scalar_subquery()
+        query = query.add_columns(subtotal.label("project_subtotal")).where(
+            or_(INVOICES.c.project_id == project_id, exists().where(of_project)))
     rows = await connection.execute(query.order_by(INVOICES.c.period_start.desc(), INVOICES.c.number.desc()))
-    return [_invoice(row) for row in rows]
+    return [(_invoice(row), None if subtotal is None else int(row.project_subtotal)) for row in rows]
 
 
 def _invoice(row: Row, lines: tuple[InvoiceLine, ...] = ()) -> Invoice:
@@ -82,7 +96,7 @@ def _invoice(row: Row, lines: tuple[InvoiceLine, ...] = ()) -> Invoice:
         id=row.id, number=row.number, billing_account_id=row.billing_account_id,
         period=BillingPeriod(row.period_start), currency=row.currency, amount_due=row.amount_due,
         status=InvoiceStatus(row.status), finalized_at=_utc(row.finalized_at), due_at=_utc(row.due_at),
-        paid_at=_utc(row.paid_at), lines=lines,
+        paid_at=_utc(row.paid_at), lines=lines, project_id=row.project_id,
     )
 
 
@@ -90,11 +104,11 @@ def _utc(instant: datetime | None) -> datetime | None:
     return instant.astimezone(UTC) if instant else None
 
 
-CLOSING_LOCKS = 4_201
-"""Advisory-lock namespace of period closing (the second key is the period's month number)."""
-
-
-async def lock_period_for_closing(tx: AsyncConnection, period: BillingPeriod) -> None:
-    """Wait until no other transaction is closing the same period, and hold it until this one ends."""
-    month_number = period.start.year * 12 + period.start.month - 1
-    await tx.execute(text("SELECT pg_advisory_xact_lock(:namespace, :month)"), {"namespace": CLOSING_LOCKS, "month": month_number})
+async def events_billed(connection: AsyncConnection, billing_account_id: str) -> dict[tuple[str, str, datetime], int]:
+    """Usage events billed so far per (project, meter, usage period), over all the account's invoices."""
+    query = (select(INVOICE_LINES.c.project_id, INVOICE_LINES.c.meter, INVOICE_LINES.c.usage_period_start,
+                    func.sum(INVOICE_LINES.c.event_count).label("events"))
+             .join(INVOICES, INVOICES.c.id == INVOICE_LINES.c.invoice_id)
+             .where(INVOICES.c.billing_account_id == billing_account_id)
+             .group_by(INVOICE_LINES.c.project_id, INVOICE_LINES.c.meter, INVOICE_LINES.c.usage_period_start))
+    return {(r.project_id, r.meter, _utc(r.usage_period_start)): int(r.events) for r in await connection.execute(query)}

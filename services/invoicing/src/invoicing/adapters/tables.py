@@ -2,19 +2,23 @@
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     Integer,
     MetaData,
     Numeric,
+    PrimaryKeyConstraint,
     Sequence,
     Table,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 
 from invoicing.domain.invoices import InvoiceStatus
 
@@ -28,9 +32,25 @@ USAGE_AGGREGATES = Table(
     Column("meter", Text, primary_key=True),
     Column("period_start", DateTime(timezone=True), primary_key=True),
     Column("quantity", Numeric, nullable=False),
+    Column("event_count", BigInteger, nullable=False, server_default="0"),
+    Column("max_quantity", Numeric, nullable=False, server_default="0"),
+    Column("late_unbilled", Boolean, nullable=False, server_default="false"),
+    # late_unbilled: usage arrived after the account's invoice for the period; the next invoice bills it.
     # Closing a period looks its usage up by period first.
     Index("usage_aggregates_by_period", "period_start", "billing_account_id"),
 )
+
+USAGE_UNIQUE_VALUES = Table(
+    "usage_unique_values",
+    METADATA,
+    Column("billing_account_id", Text, nullable=False),
+    Column("project_id", Text, nullable=False),
+    Column("meter", Text, nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("value", Text, nullable=False),
+    PrimaryKeyConstraint("billing_account_id", "project_id", "meter", "period_start", "value"),
+)
+"""The distinct property values of unique-count meters, per aggregate."""
 
 ACCOUNT_REPLICA = Table(
     "account_replica",
@@ -38,6 +58,38 @@ ACCOUNT_REPLICA = Table(
     Column("billing_account_id", Text, primary_key=True),
     Column("currency", Text, nullable=False),
     Column("version", Integer, nullable=False),
+)
+
+INVOICE_SETTINGS = Table(
+    "invoice_settings",
+    METADATA,
+    Column("billing_account_id", Text, primary_key=True),
+    Column("per_project", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+METERS = Table(
+    "meters",
+    METADATA,
+    Column("code", Text, primary_key=True),
+    Column("unit", Text, nullable=False),
+    Column("aggregation", Text, nullable=False),
+    Column("unique_property", Text),
+)
+
+PRICES = Table(
+    "prices",
+    METADATA,
+    Column("meter", Text, ForeignKey("meters.code"), primary_key=True),
+    Column("currency", Text, primary_key=True),
+    Column("effective_from", DateTime(timezone=True), primary_key=True),
+    Column("model", Text, nullable=False),
+    Column("unit_price", Numeric),
+    Column("tiers", JSONB),
+    # tiers: [{"up_to": "100" | null, "unit_price": "0.1", "flat_fee": "0"}], decimals as strings.
+    Column("package_size", Numeric),
+    Column("package_price", Numeric),
+    Column("created_at", DateTime(timezone=True), nullable=False),
 )
 
 STATUSES = ", ".join(f"'{status.value}'" for status in InvoiceStatus)
@@ -48,6 +100,7 @@ INVOICES = Table(
     Column("id", Text, primary_key=True),
     Column("number", Text, nullable=False, unique=True),
     Column("billing_account_id", Text, nullable=False),
+    Column("project_id", Text),
     Column("period_start", DateTime(timezone=True), nullable=False),
     Column("period_end", DateTime(timezone=True), nullable=False),
     Column("currency", Text, nullable=False),
@@ -56,7 +109,8 @@ INVOICES = Table(
     Column("finalized_at", DateTime(timezone=True)),
     Column("due_at", DateTime(timezone=True)),
     Column("paid_at", DateTime(timezone=True)),
-    UniqueConstraint("billing_account_id", "period_start", name="invoices_one_per_account_and_period"),
+    UniqueConstraint("billing_account_id", "period_start", "project_id", name="invoices_one_per_account_period_project",
+                     postgresql_nulls_not_distinct=True),
     CheckConstraint(f"status IN ({STATUSES})", name="invoices_status_known"),
     CheckConstraint("amount_due >= 0", name="invoices_amount_due_not_negative"),
 )
@@ -64,12 +118,20 @@ INVOICES = Table(
 INVOICE_LINES = Table(
     "invoice_lines",
     METADATA,
-    Column("invoice_id", Text, ForeignKey("invoices.id"), primary_key=True),
-    Column("project_id", Text, primary_key=True),
-    Column("meter", Text, primary_key=True),
+    Column("invoice_id", Text, nullable=False),
+    Column("project_id", Text, nullable=False),
+    Column("meter", Text, nullable=False),
+    Column("usage_period_start", DateTime(timezone=True), nullable=False),
     Column("quantity", Numeric, nullable=False),
-    Column("unit_price", Numeric, nullable=False),
+    Column("unit_price", Numeric),
+    Column("price_model", Text, nullable=False, server_default="per_unit"),
+    Column("price_terms", Text, nullable=False, server_default=""),
     Column("amount", BigInteger, nullable=False),
+    Column("event_count", BigInteger, nullable=False, server_default="0"),
+    PrimaryKeyConstraint("invoice_id", "project_id", "meter", "usage_period_start", name="invoice_lines_pkey"),
+    ForeignKeyConstraint(["invoice_id"], ["invoices.id"], name="invoice_lines_invoice_id_fkey"),
+    # What was billed of a period's usage, across invoices (late usage, reconciliation).
+    Index("invoice_lines_by_usage", "project_id", "meter", "usage_period_start"),
 )
 
 INVOICE_NUMBERS = Sequence("invoice_numbers", metadata=METADATA)

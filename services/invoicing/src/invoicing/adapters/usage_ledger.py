@@ -1,69 +1,139 @@
-"""Usage aggregates: exact quantities per account, project, meter and billing period."""
+"""Usage aggregates: per account, project, meter and billing period, the sum, event count and max
+of quantities, and the distinct values of unique-count meters' property.
 
-from collections.abc import Mapping
-from datetime import datetime
-from decimal import Decimal
+Counting takes a shared advisory lock on each period it adds to, closing takes it exclusively:
+usage either lands before a period's invoice is made (and is on it), or after it is committed
+(and is flagged `late_unbilled` for the next invoice). None falls in between.
+"""
 
-from sqlalchemy import and_, exists, select
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, exists, func, or_, select, text, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters.tables import INVOICES, USAGE_AGGREGATES
-from invoicing.domain.invoices import UsageTotal
-from invoicing.domain.usage import UsageKey
+from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES
+from invoicing.domain.periods import BillingPeriod
+from invoicing.domain.rating import LateUsage
+from invoicing.domain.usage import MeteredUsage, Tally, UsageKey
 
-_invoiced = exists().where(
-    and_(
-        INVOICES.c.billing_account_id == USAGE_AGGREGATES.c.billing_account_id,
-        INVOICES.c.period_start == USAGE_AGGREGATES.c.period_start,
-    )
-)
+A, U = USAGE_AGGREGATES, USAGE_UNIQUE_VALUES
+PERIOD_LOCKS = 4_201
+"""Advisory-lock namespace of billing periods (the second key is the period's month number)."""
+
+_invoiced = exists().where(and_(INVOICES.c.billing_account_id == A.c.billing_account_id, INVOICES.c.period_start == A.c.period_start))
 
 
-async def add_usage(tx: AsyncConnection, totals: Mapping[UsageKey, Decimal]) -> None:
-    """Add each total to its aggregate, creating it if new, in one statement.
+def _month_number(period: BillingPeriod) -> int:
+    return period.start.year * 12 + period.start.month - 1
+
+
+async def lock_period_for_closing(tx: AsyncConnection, period: BillingPeriod) -> None:
+    """Wait until nothing else counts usage into, or closes, the period; hold it until the transaction ends."""
+    await tx.execute(text("SELECT pg_advisory_xact_lock(:n, :m)"), {"n": PERIOD_LOCKS, "m": _month_number(period)})
+
+
+async def _lock_periods_for_counting(tx: AsyncConnection, periods: Iterable[BillingPeriod]) -> None:
+    for period in sorted(set(periods)):
+        await tx.execute(text("SELECT pg_advisory_xact_lock_shared(:n, :m)"), {"n": PERIOD_LOCKS, "m": _month_number(period)})
+
+
+async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> None:
+    """Add each tally to its aggregate, creating it if new; flag aggregates of invoiced periods late.
 
     Rows go in key order, so two transactions adding to the same aggregates cannot deadlock.
     """
-    if not totals:
+    if not tallies:
         return
-    rows = [
-        {"billing_account_id": key.billing_account_id, "project_id": key.project_id, "meter": key.meter,
-         "period_start": key.period.start, "quantity": quantity}
-        for key, quantity in sorted(totals.items())
-    ]
-    statement = insert(USAGE_AGGREGATES).values(rows)
-    await tx.execute(
-        statement.on_conflict_do_update(
-            index_elements=["billing_account_id", "project_id", "meter", "period_start"],
-            set_={"quantity": USAGE_AGGREGATES.c.quantity + statement.excluded.quantity},
-        )
-    )
+    await _lock_periods_for_counting(tx, (key.period for key in tallies))
+    ordered = sorted(tallies.items())
+    rows = [{"billing_account_id": k.billing_account_id, "project_id": k.project_id, "meter": k.meter,
+             "period_start": k.period.start, "quantity": t.quantity, "event_count": t.events, "max_quantity": t.max_quantity}
+            for k, t in ordered]
+    statement = insert(A).values(rows)
+    await tx.execute(statement.on_conflict_do_update(
+        index_elements=["billing_account_id", "project_id", "meter", "period_start"],
+        set_={"quantity": A.c.quantity + statement.excluded.quantity,
+              "event_count": A.c.event_count + statement.excluded.event_count,
+              "max_quantity": func.greatest(A.c.max_quantity, statement.excluded.max_quantity)},
+    ))
+    values = [{"billing_account_id": k.billing_account_id, "project_id": k.project_id, "meter": k.meter,
+               "period_start": k.period.start, "value": v} for k, t in ordered for v in sorted(t.unique_values)]
+    if values:
+        await tx.execute(insert(U).values(values).on_conflict_do_nothing())
+    keys = [(k.billing_account_id, k.project_id, k.meter, k.period.start) for k, _ in ordered]
+    await tx.execute(update(A).where(tuple_(A.c.billing_account_id, A.c.project_id, A.c.meter, A.c.period_start).in_(keys),
+                                     _invoiced).values(late_unbilled=True))
+
+
+def _late_before(period_start: datetime):
+    return and_(A.c.late_unbilled, A.c.period_start < period_start)
 
 
 async def accounts_to_invoice(tx: AsyncConnection, period_start: datetime) -> list[str]:
-    """Accounts with usage in the period and no invoice for it yet."""
-    query = (
-        select(USAGE_AGGREGATES.c.billing_account_id)
-        .where(USAGE_AGGREGATES.c.period_start == period_start, ~_invoiced)
-        .distinct()
-        .order_by(USAGE_AGGREGATES.c.billing_account_id)
-    )
+    """Accounts not invoiced for the period yet with usage in it, or late usage of an earlier period."""
+    not_invoiced = ~exists().where(and_(INVOICES.c.billing_account_id == A.c.billing_account_id,
+                                        INVOICES.c.period_start == period_start))
+    query = (select(A.c.billing_account_id)
+             .where(or_(A.c.period_start == period_start, _late_before(period_start)), not_invoiced)
+             .distinct().order_by(A.c.billing_account_id))
     return list((await tx.execute(query)).scalars())
 
 
 async def periods_with_uninvoiced_usage(tx: AsyncConnection, starting_before: datetime) -> list[datetime]:
-    query = (
-        select(USAGE_AGGREGATES.c.period_start)
-        .where(USAGE_AGGREGATES.c.period_start < starting_before, ~_invoiced)
-        .distinct()
-        .order_by(USAGE_AGGREGATES.c.period_start)
-    )
-    return list((await tx.execute(query)).scalars())
+    """Periods before `starting_before` with usage of an account not invoiced for them, and the
+    last of them when late usage waits for an account's next invoice."""
+    query = select(A.c.period_start).where(A.c.period_start < starting_before, ~_invoiced).distinct()
+    starts = set((await tx.execute(query)).scalars())
+    last = BillingPeriod.containing(starting_before - timedelta(microseconds=1)).start
+    waiting = _late_before(last) & ~exists().where(and_(INVOICES.c.billing_account_id == A.c.billing_account_id,
+                                                        INVOICES.c.period_start == last))
+    if await tx.scalar(select(A.c.billing_account_id).where(waiting).limit(1)) is not None:
+        starts.add(last)
+    return sorted(starts)
 
 
-async def usage_of(tx: AsyncConnection, billing_account_id: str, period_start: datetime) -> list[UsageTotal]:
-    query = select(USAGE_AGGREGATES.c.project_id, USAGE_AGGREGATES.c.meter, USAGE_AGGREGATES.c.quantity).where(
-        USAGE_AGGREGATES.c.billing_account_id == billing_account_id, USAGE_AGGREGATES.c.period_start == period_start
-    )
-    return [UsageTotal(row.project_id, row.meter, row.quantity) for row in await tx.execute(query)]
+async def usage_of(tx: AsyncConnection, billing_account_id: str, period_start: datetime) -> list[MeteredUsage]:
+    return await _metered(tx, and_(A.c.billing_account_id == billing_account_id, A.c.period_start == period_start))
+
+
+async def late_usage_of(tx: AsyncConnection, billing_account_id: str, before: datetime) -> list[LateUsage]:
+    """Grown aggregates of earlier periods, with what the account's lines billed of each so far."""
+    grown = await _metered(tx, and_(A.c.billing_account_id == billing_account_id, _late_before(before)))
+    late = []
+    for usage in grown:
+        billed = (await tx.execute(
+            select(func.coalesce(func.sum(INVOICE_LINES.c.quantity), 0), func.coalesce(func.sum(INVOICE_LINES.c.amount), 0),
+                   func.coalesce(func.sum(INVOICE_LINES.c.event_count), 0))
+            .join(INVOICES, INVOICES.c.id == INVOICE_LINES.c.invoice_id)
+            .where(INVOICES.c.billing_account_id == billing_account_id, INVOICE_LINES.c.project_id == usage.project_id,
+                   INVOICE_LINES.c.meter == usage.meter, INVOICE_LINES.c.usage_period_start == usage.period.start)
+        )).one()
+        late.append(LateUsage(usage, billed[0], int(billed[1]), int(billed[2])))
+    return late
+
+
+async def mark_late_billed(tx: AsyncConnection, billing_account_id: str, late: Iterable[LateUsage]) -> None:
+    """Clear the late flags just billed, unless more usage came meanwhile (the event count moved)."""
+    for grown in late:
+        u = grown.usage
+        await tx.execute(update(A).where(
+            A.c.billing_account_id == billing_account_id, A.c.project_id == u.project_id, A.c.meter == u.meter,
+            A.c.period_start == u.period.start, A.c.event_count == u.events).values(late_unbilled=False))
+
+
+async def _metered(tx: AsyncConnection, where) -> list[MeteredUsage]:
+    unique = (select(func.count()).where(U.c.billing_account_id == A.c.billing_account_id, U.c.project_id == A.c.project_id,
+                                         U.c.meter == A.c.meter, U.c.period_start == A.c.period_start)
+              .scalar_subquery())
+    query = (select(A.c.project_id, A.c.meter, A.c.period_start, A.c.quantity, A.c.event_count, A.c.max_quantity,
+                    unique.label("unique_count"))
+             .where(where).order_by(A.c.period_start, A.c.project_id, A.c.meter))
+    return [MeteredUsage(r.project_id, r.meter, BillingPeriod(r.period_start), r.quantity, r.event_count, r.max_quantity,
+                         r.unique_count) for r in await tx.execute(query)]
+
+
+async def counters_of(connection: AsyncConnection, billing_account_id: str, period_starts: list[datetime]) -> list[MeteredUsage]:
+    """The aggregates (with their event counts) of the account in the given periods."""
+    return await _metered(connection, and_(A.c.billing_account_id == billing_account_id, A.c.period_start.in_(period_starts)))

@@ -39,3 +39,42 @@ class InvalidInvoiceTransition(InvoicingError):
         super().__init__(f"an invoice cannot go from {current} to {wanted}")
         self.current = current
         self.wanted = wanted
+
+
+class InvalidPriceBook(InvoicingError, ValueError):
+    """A meter or price the price book refuses: overlapping tiers, an unknown currency, a
+    price without a meter... The message says what is wrong, for a 422."""
+
+
+class PriceWithoutMeter(InvalidPriceBook):
+    def __init__(self, meter: str) -> None:
+        super().__init__(f"a price for meter {meter!r}, which the price book does not have")
+        self.meter = meter
+
+
+class DuplicateEntry(InvoicingError):
+    """A meter code, or a price for a (meter, currency, effective_from), that exists already."""
+
+
+class InvalidUsage(InvoicingError):
+    """Usage that can never be counted as it is: it is dead-lettered with this message."""
+
+
+class UsageFromTheFuture(InvalidUsage):
+    def __init__(self, occurred_at: object, latest: object) -> None:
+        super().__init__(f"usage occurred at {occurred_at}, after the latest accepted time {latest}")
+
+
+class MissingUsageProperty(InvalidUsage):
+    def __init__(self, meter: str, name: str) -> None:
+        super().__init__(f"meter {meter!r} counts unique values of the property {name!r}, which the usage lacks")
+
+
+class InvoiceAlreadyPaid(InvoicingError):
+    def __init__(self, invoice_id: str) -> None:
+        super().__init__(f"invoice {invoice_id} is paid and cannot be voided")
+        self.invoice_id = invoice_id
+
+
+class NotAllowed(InvoicingError):
+    """The caller may see the invoice but not do this to it (for a 403)."""

@@ -12,10 +12,9 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
-from invoicing.domain.errors import InvalidInvoiceTransition
-from invoicing.domain.money import invoice_total, line_amount
+from invoicing.domain.errors import InvalidInvoiceTransition, InvoiceAlreadyPaid
+from invoicing.domain.money import invoice_total
 from invoicing.domain.periods import BillingPeriod
-from invoicing.domain.price_book import PriceBook
 
 PAYMENT_TERMS = timedelta(days=14)
 """An invoice is due this long after it is finalized."""
@@ -37,7 +36,9 @@ SETTLED = frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID})
 
 TRANSITIONS: dict[InvoiceStatus, frozenset[InvoiceStatus]] = {
     InvoiceStatus.DRAFT: frozenset({InvoiceStatus.PAYMENT_PENDING, InvoiceStatus.VOID}),
-    InvoiceStatus.PAYMENT_PENDING: frozenset({InvoiceStatus.PAID, InvoiceStatus.PAYMENT_DUE, InvoiceStatus.VOID}),
+    InvoiceStatus.PAYMENT_PENDING: frozenset(
+        {InvoiceStatus.PAID, InvoiceStatus.PAYMENT_DUE, InvoiceStatus.NOT_PAID, InvoiceStatus.VOID}
+    ),
     InvoiceStatus.PAYMENT_DUE: frozenset({InvoiceStatus.PAID, InvoiceStatus.NOT_PAID, InvoiceStatus.VOID}),
     InvoiceStatus.NOT_PAID: frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID}),
     InvoiceStatus.PAID: frozenset(),
@@ -61,40 +62,61 @@ def status_after_successful_charge(current: InvoiceStatus) -> InvoiceStatus | No
     return next_status(current, InvoiceStatus.PAID)
 
 
-def status_after_failed_charge(current: InvoiceStatus) -> InvoiceStatus | None:
-    """payment_due, unless the invoice is settled or already awaits the customer (due or not paid)."""
+def status_after_failed_charge(current: InvoiceStatus, final: bool = False) -> InvoiceStatus | None:
+    """payment_due after a failure payments will retry; not_paid after the final one. Nothing
+    changes for a settled invoice, nor for a retryable failure of one already due or not paid."""
+    if final:
+        return next_status(current, InvoiceStatus.NOT_PAID)
     if current is InvoiceStatus.NOT_PAID:
         return None
     return next_status(current, InvoiceStatus.PAYMENT_DUE)
 
 
-@dataclass(frozen=True)
-class UsageTotal:
-    """An account's usage of one meter by one project over a period."""
+def status_after_void(invoice_id: str, current: InvoiceStatus) -> InvoiceStatus | None:
+    """void from any unpaid status; None if void already; `InvoiceAlreadyPaid` for a paid one."""
+    if current is InvoiceStatus.PAID:
+        raise InvoiceAlreadyPaid(invoice_id)
+    return next_status(current, InvoiceStatus.VOID)
 
-    project_id: str
-    meter: str
-    quantity: Decimal
+
+class InvoiceCategory(StrEnum):
+    """How the dashboard groups invoices."""
+
+    ACTION_REQUIRED = "action_required"
+    UPCOMING = "upcoming"
+    HISTORY = "history"
+
+
+CATEGORIES: dict[InvoiceCategory, frozenset[InvoiceStatus]] = {
+    InvoiceCategory.ACTION_REQUIRED: frozenset({InvoiceStatus.PAYMENT_DUE, InvoiceStatus.NOT_PAID}),
+    InvoiceCategory.UPCOMING: frozenset({InvoiceStatus.DRAFT, InvoiceStatus.PAYMENT_PENDING}),
+    InvoiceCategory.HISTORY: frozenset({InvoiceStatus.PAID, InvoiceStatus.VOID}),
+}
+
+
+def statuses_wanted(category: InvoiceCategory | None, status: InvoiceStatus | None) -> frozenset[InvoiceStatus] | None:
+    """The statuses a list filtered by category and/or status shows; None for all."""
+    wanted = CATEGORIES[category] if category else None
+    if status is not None:
+        wanted = (wanted or frozenset(InvoiceStatus)) & {status}
+    return wanted
 
 
 @dataclass(frozen=True)
 class InvoiceLine:
     project_id: str
     meter: str
+    usage_period: BillingPeriod
+    """The period the usage happened in: the invoice's own, or an earlier one for late usage."""
     quantity: Decimal
-    unit_price: Decimal
+    unit_price: Decimal | None
+    """The price of one unit for a per-unit price; None for tiers and packages (see `price_terms`)."""
+    price_model: str
+    price_terms: str
     amount: int
-    """quantity × unit_price, rounded half-even to the currency's minor unit."""
-
-
-def price_lines(usage: Iterable[UsageTotal], price_book: PriceBook, currency: str) -> list[InvoiceLine]:
-    """One line per project and meter, in a stable order; `UnknownMeter` or `PriceMissing` if unpriced."""
-    lines = []
-    for total in sorted(usage, key=lambda u: (u.project_id, u.meter)):
-        unit_price = price_book.unit_price(total.meter, currency)
-        amount = line_amount(total.quantity, unit_price, currency)
-        lines.append(InvoiceLine(total.project_id, total.meter, total.quantity, unit_price, amount))
-    return lines
+    """The rated quantity in minor units, rounded half-even once."""
+    events: int = 0
+    """How many usage events this line bills (for reconciliation)."""
 
 
 @dataclass(frozen=True)
@@ -110,11 +132,13 @@ class Invoice:
     due_at: datetime | None
     paid_at: datetime | None = None
     lines: tuple[InvoiceLine, ...] = ()
+    project_id: str | None = None
+    """The project invoiced, when the account is invoiced per project."""
 
 
 def finalize_invoice(
     *, invoice_id: str, number: str, billing_account_id: str, period: BillingPeriod, currency: str,
-    lines: Iterable[InvoiceLine], finalized_at: datetime,
+    lines: Iterable[InvoiceLine], finalized_at: datetime, project_id: str | None = None,
 ) -> Invoice:
     """A finalized invoice: its total is fixed as the sum of its lines, and payment is now expected."""
     lines = tuple(lines)
@@ -129,6 +153,7 @@ def finalize_invoice(
         finalized_at=finalized_at,
         due_at=finalized_at + PAYMENT_TERMS,
         lines=lines,
+        project_id=project_id,
     )
 
 

@@ -1,14 +1,15 @@
-"""Usage as invoicing counts it: quantities summed per account, project, meter and month."""
+"""Usage as invoicing counts it: per account, project, meter and month, a tally that keeps what
+every aggregation needs (sum, event count, max, and the distinct values of a property)."""
 
-from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from decimal import Decimal
 
+from invoicing.domain.errors import MissingUsageProperty, UsageFromTheFuture
 from invoicing.domain.money import add_quantities
 from invoicing.domain.periods import BillingPeriod
-from invoicing.domain.price_book import PriceBook
+from invoicing.domain.price_book import Aggregation, Meter, PriceBook
 
 
 @dataclass(frozen=True)
@@ -20,6 +21,7 @@ class Usage:
     meter: str
     quantity: Decimal
     occurred_at: datetime
+    properties: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, order=True)
@@ -32,11 +34,58 @@ class UsageKey:
     period: BillingPeriod
 
 
-def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> Mapping[UsageKey, Decimal]:
-    """Exact totals per key; `UnknownMeter` if any usage names a meter the price book lacks."""
-    totals: dict[UsageKey, Decimal] = defaultdict(Decimal)
+@dataclass
+class Tally:
+    """What a batch adds to one aggregate."""
+
+    quantity: Decimal = Decimal(0)
+    events: int = 0
+    max_quantity: Decimal = Decimal(0)
+    unique_values: set[str] = field(default_factory=set)
+
+
+def check_not_from_the_future(usage: Usage, now: datetime, tolerance: timedelta) -> None:
+    """`UsageFromTheFuture` when the usage claims to happen more than `tolerance` after `now`."""
+    if usage.occurred_at > now + tolerance:
+        raise UsageFromTheFuture(usage.occurred_at.isoformat(), (now + tolerance).isoformat())
+
+
+def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[UsageKey, Tally]:
+    """Exact tallies per key; `UnknownMeter`, or `MissingUsageProperty` for a unique-count meter's
+    usage without the property it counts."""
+    tallies: dict[UsageKey, Tally] = {}
     for usage in usages:
-        price_book.meter(usage.meter)
+        meter = price_book.meter(usage.meter)
         key = UsageKey(usage.billing_account_id, usage.project_id, usage.meter, BillingPeriod.containing(usage.occurred_at))
-        totals[key] = add_quantities(totals[key], usage.quantity)
-    return dict(totals)
+        tally = tallies.setdefault(key, Tally())
+        tally.quantity = add_quantities(tally.quantity, usage.quantity)
+        tally.events += 1
+        tally.max_quantity = max(tally.max_quantity, usage.quantity)
+        if meter.aggregation is Aggregation.UNIQUE_COUNT:
+            value = usage.properties.get(meter.unique_property or "")
+            if value is None:
+                raise MissingUsageProperty(meter.code, meter.unique_property or "")
+            tally.unique_values.add(value)
+    return tallies
+
+
+@dataclass(frozen=True)
+class MeteredUsage:
+    """A stored aggregate as it is billed: everything every aggregation needs."""
+
+    project_id: str
+    meter: str
+    period: BillingPeriod
+    quantity: Decimal
+    events: int
+    max_quantity: Decimal
+    unique_count: int
+
+    def billable(self, meter: Meter) -> Decimal:
+        """The quantity the meter's aggregation bills."""
+        return {
+            Aggregation.SUM: self.quantity,
+            Aggregation.COUNT: Decimal(self.events),
+            Aggregation.MAX: self.max_quantity,
+            Aggregation.UNIQUE_COUNT: Decimal(self.unique_count),
+        }[meter.aggregation]

@@ -1,26 +1,27 @@
-"""Invoicing's HTTP API: thin routes from request to use case to response."""
+"""Invoicing's HTTP API for invoices: thin routes from request to use case to response."""
 
-from datetime import datetime
-from decimal import Decimal
 from typing import Annotated
 
 from billing_runtime.access import require_member, require_operator
 from billing_runtime.auth import Caller, CurrentCaller
 from billing_runtime.clock import Clock, SystemClock
 from billing_runtime.service import create_service_app
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request, Response
 from fastapi import status as codes
 from pydantic import BaseModel, Field
 
-from invoicing.adapters.price_book_file import load_price_book
+from invoicing.adapters.invoice_pdf import render_invoice_pdf
 from invoicing.bootstrap import bootstrap
-from invoicing.domain.errors import InvoiceNotFound
-from invoicing.domain.invoices import Invoice, InvoiceStatus
+from invoicing.domain.errors import InvoiceAlreadyPaid, InvoiceNotFound, NotAllowed
+from invoicing.domain.invoices import InvoiceCategory, InvoiceStatus
 from invoicing.domain.periods import LABEL, BillingPeriod
-from invoicing.domain.price_book import PriceBook
+from invoicing.entrypoints import http_accounts, http_price_book, http_usage
+from invoicing.entrypoints.dependencies import clock_of, is_operator
+from invoicing.entrypoints.views import InvoiceSummary, InvoiceView
 from invoicing.settings import InvoicingSettings
 from invoicing.use_cases.close_period import close_period
 from invoicing.use_cases.read_invoices import account_invoices, invoice_for_member
+from invoicing.use_cases.void_invoice import void_invoice
 
 router = APIRouter(prefix="/v1", tags=["invoicing"])
 
@@ -42,62 +43,19 @@ class ClosedPeriod(BaseModel):
     )
 
 
-class InvoiceSummary(BaseModel):
-    id: str
-    number: str
-    billing_account_id: str
-    status: InvoiceStatus
-    amount_due: int = Field(description="In minor units of `currency`.")
-    currency: str
-    period: str = Field(examples=["2026-11"])
-    period_start: datetime
-    period_end: datetime
-    finalized_at: datetime | None
-    due_at: datetime | None
-    paid_at: datetime | None
-
-    @classmethod
-    def of(cls, invoice: Invoice) -> "InvoiceSummary":
-        return cls(
-            id=invoice.id, number=invoice.number, billing_account_id=invoice.billing_account_id,
-            status=invoice.status, amount_due=invoice.amount_due, currency=invoice.currency,
-            period=invoice.period.label, period_start=invoice.period.start, period_end=invoice.period.end,
-            finalized_at=invoice.finalized_at, due_at=invoice.due_at, paid_at=invoice.paid_at,
-        )
-
-
-class InvoiceLineView(BaseModel):
-    project_id: str
-    meter: str
-    quantity: Decimal
-    unit_price: Decimal = Field(description="Price of one unit, in major units of the invoice's currency.")
-    amount: int = Field(description="quantity × unit_price, rounded half-even to minor units.")
-
-
-class InvoiceView(InvoiceSummary):
-    lines: list[InvoiceLineView]
-
-
-def _clock(request: Request) -> Clock:
-    return request.app.state.clock
-
-
-def _price_book(request: Request) -> PriceBook:
-    return request.app.state.price_book
+class VoidRequest(BaseModel):
+    reason: str | None = Field(default=None, min_length=1, max_length=500, description="Shown to the customer.")
 
 
 @router.post("/billing-periods/close", response_model=ClosedPeriod)
 async def close_billing_period(
-    body: PeriodToClose,
-    request: Request,
-    clock: Annotated[Clock, Depends(_clock)],
-    price_book: Annotated[PriceBook, Depends(_price_book)],
+    body: PeriodToClose, request: Request, clock: Annotated[Clock, Depends(clock_of)],
     _: Annotated[Caller, Depends(require_operator)],
 ) -> ClosedPeriod:
     """Finalize the period's invoices now (operators only); closing again finalizes nothing new."""
     period = BillingPeriod.parse(body.period)
     async with request.app.state.runtime.engine.begin() as tx:
-        closing = await close_period(period.start, tx, clock, price_book)
+        closing = await close_period(period.start, tx, clock)
     return ClosedPeriod(
         period=period.label,
         invoices_finalized=len(closing.finalized),
@@ -107,14 +65,15 @@ async def close_billing_period(
 
 @router.get("/billing-accounts/{billing_account_id}/invoices", response_model=list[InvoiceSummary])
 async def list_invoices(
-    billing_account_id: str,
-    request: Request,
-    _: Annotated[Caller, Depends(require_member("viewer"))],
-    status: InvoiceStatus | None = None,
+    billing_account_id: str, request: Request, _: Annotated[Caller, Depends(require_member("viewer"))],
+    status: InvoiceStatus | None = None, category: InvoiceCategory | None = None, project_id: str | None = None,
 ) -> list[InvoiceSummary]:
+    """The account's invoices, newest first. `category`: action_required (payment_due, not_paid),
+    upcoming (draft, payment_pending), history (paid, void). `project_id`: the invoices billing
+    that project, each with the project's subtotal."""
     async with request.app.state.runtime.engine.connect() as connection:
-        invoices = await account_invoices(connection, billing_account_id, status)
-    return [InvoiceSummary.of(invoice) for invoice in invoices]
+        invoices = await account_invoices(connection, billing_account_id, status, category, project_id)
+    return [InvoiceSummary.of(invoice, subtotal) for invoice, subtotal in invoices]
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceView)
@@ -125,18 +84,46 @@ async def get_invoice(invoice_id: str, request: Request, caller: CurrentCaller) 
             invoice = await invoice_for_member(connection, invoice_id, caller.email)
     except InvoiceNotFound as error:
         raise HTTPException(codes.HTTP_404_NOT_FOUND, str(error)) from None
-    lines = [InvoiceLineView(**vars(line)) for line in invoice.lines]
-    return InvoiceView(**InvoiceSummary.of(invoice).model_dump(), lines=lines)
+    return InvoiceView.full(invoice)
 
 
-def create_app(
-    settings: InvoicingSettings | None = None, clock: Clock | None = None, price_book: PriceBook | None = None
-) -> FastAPI:
-    """The invoicing app; tests hand it a clock (and a price book) of their own."""
+@router.get("/invoices/{invoice_id}/pdf", response_class=Response,
+            responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as a PDF."}})
+async def get_invoice_pdf(invoice_id: str, request: Request, caller: CurrentCaller) -> Response:
+    """The invoice as a PDF (number, dates, lines, subtotals, total, status); members only."""
+    try:
+        async with request.app.state.runtime.engine.connect() as connection:
+            invoice = await invoice_for_member(connection, invoice_id, caller.email)
+    except InvoiceNotFound as error:
+        raise HTTPException(codes.HTTP_404_NOT_FOUND, str(error)) from None
+    headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}
+    return Response(render_invoice_pdf(invoice), media_type="application/pdf", headers=headers)
+
+
+@router.post("/invoices/{invoice_id}/void", response_model=InvoiceView)
+async def void(
+    invoice_id: str, request: Request, caller: CurrentCaller, clock: Annotated[Clock, Depends(clock_of)],
+    body: VoidRequest | None = None,
+) -> InvoiceView:
+    """Void an unpaid invoice (an owner of its account, or an operator): 409 if it is paid,
+    nothing changed; voiding a void invoice again answers it unchanged."""
+    try:
+        async with request.app.state.runtime.engine.begin() as tx:
+            invoice = await void_invoice(invoice_id, tx, clock, email=caller.email, operator=is_operator(request, caller),
+                                         reason=body.reason if body else None)
+    except InvoiceNotFound as error:
+        raise HTTPException(codes.HTTP_404_NOT_FOUND, str(error)) from None
+    except NotAllowed as error:
+        raise HTTPException(codes.HTTP_403_FORBIDDEN, str(error)) from None
+    except InvoiceAlreadyPaid as error:
+        raise HTTPException(codes.HTTP_409_CONFLICT, str(error)) from None
+    return InvoiceView.full(invoice)
+
+
+def create_app(settings: InvoicingSettings | None = None, clock: Clock | None = None) -> FastAPI:
+    """The invoicing app; tests hand it a clock of their own."""
     clock = clock or SystemClock()
-    price_book = price_book or load_price_book()
-    runtime = bootstrap(settings or InvoicingSettings(), clock=clock, price_book=price_book)
-    app = create_service_app(runtime, routers=[router])
+    runtime = bootstrap(settings or InvoicingSettings(), clock=clock)
+    app = create_service_app(runtime, routers=[router, http_accounts.router, http_price_book.router, http_usage.router])
     app.state.clock = clock
-    app.state.price_book = price_book
     return app

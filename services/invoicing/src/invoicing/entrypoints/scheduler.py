@@ -9,14 +9,13 @@ from billing_runtime.clock import Clock
 from billing_runtime.service import Worker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from invoicing.domain.price_book import PriceBook
 from invoicing.use_cases.close_period import close_period
 from invoicing.use_cases.periods_due_for_closing import periods_due_for_closing
 
 log = logging.getLogger(__name__)
 
 
-async def close_due_periods(engine: AsyncEngine, clock: Clock, price_book: PriceBook, grace: timedelta) -> int:
+async def close_due_periods(engine: AsyncEngine, clock: Clock, grace: timedelta) -> int:
     """One pass: close each due period in its own transaction; how many invoices were finalized.
 
     A period that fails is logged and left for the next pass; the others still close.
@@ -27,7 +26,7 @@ async def close_due_periods(engine: AsyncEngine, clock: Clock, price_book: Price
     for period in due:
         try:
             async with engine.begin() as tx:
-                closing = await close_period(period.start, tx, clock, price_book)
+                closing = await close_period(period.start, tx, clock)
         except Exception:  # noqa: BLE001 - the loop must survive; the next pass tries again
             log.exception("could not close billing period %s", period.label)
             continue
@@ -36,13 +35,13 @@ async def close_due_periods(engine: AsyncEngine, clock: Clock, price_book: Price
     return finalized
 
 
-def period_closer(engine: AsyncEngine, clock: Clock, price_book: PriceBook, interval: float, grace: timedelta) -> Worker:
+def period_closer(engine: AsyncEngine, clock: Clock, interval: float, grace: timedelta) -> Worker:
     """The worker: a pass every `interval` seconds until the service stops."""
 
     async def close_periods_when_due(stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
-                await close_due_periods(engine, clock, price_book, grace)
+                await close_due_periods(engine, clock, grace)
             except Exception:  # noqa: BLE001 - the database may be away; try again next time
                 log.exception("the period closer could not look for due periods")
             with contextlib.suppress(TimeoutError):

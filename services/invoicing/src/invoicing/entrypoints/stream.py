@@ -5,28 +5,31 @@ dropped events already processed; it raises to have the delivery retried, then d
 The handlers' names name their inbox, so they must not change.
 """
 
+from datetime import timedelta
+
 from billing_contracts import Envelope
+from billing_runtime.clock import Clock
 from billing_runtime.messaging.subscriptions import EventSubscriptions
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.domain.price_book import PriceBook
 from invoicing.domain.usage import Usage
 from invoicing.use_cases.record_failed_charge import record_failed_charge
 from invoicing.use_cases.record_successful_charge import record_successful_charge
-from invoicing.use_cases.record_usage import record_usage
+from invoicing.use_cases.record_usage import DEFAULT_MAX_AHEAD, record_usage
 from invoicing.use_cases.replicate_billing_account import replicate_billing_account
 
 
-def subscribe(events: EventSubscriptions, price_book: PriceBook) -> None:
+def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
 
     @events.on("usage.recorded", batch=True)
     async def count_usage(envelopes: list[Envelope], tx: AsyncConnection) -> None:
         usages = [
-            Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at)
+            Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at,
+                  e.data.properties)
             for e in envelopes
         ]
-        await record_usage(usages, tx, price_book)
+        await record_usage(usages, tx, clock, max_ahead)
 
     @events.on("billing_account.changed")
     async def replicate_account(envelopes: list[Envelope], tx: AsyncConnection) -> None:

@@ -1,19 +1,31 @@
 """Count usage: add a batch of fresh usage events to the aggregates of their month."""
 
 from collections.abc import Iterable
+from datetime import timedelta
 
+from billing_runtime.clock import Clock
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters import usage_ledger
-from invoicing.domain.price_book import PriceBook
-from invoicing.domain.usage import Usage, aggregate_usage
+from invoicing.adapters import price_catalog, usage_ledger
+from invoicing.domain.usage import Usage, aggregate_usage, check_not_from_the_future
+
+DEFAULT_MAX_AHEAD = timedelta(hours=1)
 
 
-async def record_usage(usages: Iterable[Usage], tx: AsyncConnection, price_book: PriceBook) -> None:
+async def record_usage(
+    usages: Iterable[Usage], tx: AsyncConnection, clock: Clock, max_ahead: timedelta = DEFAULT_MAX_AHEAD
+) -> None:
     """Aggregate in memory, then one upsert-add per (account, project, meter, month).
 
-    The caller dedups events (the kit's inbox, in the same transaction). Raises `UnknownMeter`
-    and writes nothing if any usage names a meter the price book lacks. Usage for a period
-    already invoiced is still counted; it is not invoiced here.
+    The caller dedups events (the kit's inbox, in the same transaction). Writes nothing and
+    raises if any usage cannot be counted: `UnknownMeter`, `UsageFromTheFuture` (more than
+    `max_ahead` after the clock), `MissingUsageProperty`; the kit then isolates the culprit and
+    dead-letters it with the error. Usage of a period already invoiced is flagged for the
+    account's next invoice.
     """
+    usages = list(usages)
+    now = clock.now()
+    for usage in usages:
+        check_not_from_the_future(usage, now, max_ahead)
+    price_book = await price_catalog.load_price_book(tx)
     await usage_ledger.add_usage(tx, aggregate_usage(usages, price_book))

@@ -1,0 +1,131 @@
+"""Operators change the price book over HTTP; producers post usage over HTTP; usage the consumer
+can never count (from the future, negative) goes to the dead-letter topic with its reason."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from billing_contracts import UsageRecordedV1, new_envelope, parse_event
+from billing_runtime.auth import development_token
+from billing_runtime.clock import FixedClock
+from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
+from billing_runtime.messaging.dead_letter_cli import read_dead_letters, why
+from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
+from billing_runtime.messaging.producer import Producer
+from billing_runtime.messaging.tables import OUTBOX
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from invoicing.entrypoints import stream
+from invoicing.entrypoints.http import create_app
+from invoicing.settings import InvoicingSettings
+
+OPERATOR, PRODUCER = "operator@billing.local", "usage-producer@billing.local"
+
+
+@pytest.fixture
+def settings(stack, invoicing_url) -> InvoicingSettings:
+    return InvoicingSettings(kafka_bootstrap_servers=stack.kafka_bootstrap_servers, database_url=invoicing_url)
+
+
+def bearer(email: str, settings) -> dict:
+    return {"Authorization": f"Bearer {development_token(email, settings)}"}
+
+
+def test_operators_add_meters_and_price_versions_and_bad_prices_are_refused(settings):
+    code = f"api.requests_{uuid.uuid4().hex[:8]}"
+    future = (datetime.now(UTC) + timedelta(days=400)).replace(microsecond=0).isoformat()
+    with TestClient(create_app(settings)) as client:
+        op = bearer(OPERATOR, settings)
+        assert client.post("/v1/meters", json={"code": code, "unit": "request"}, headers=bearer("x@example.com", settings)).status_code == 403
+        assert client.post("/v1/meters", json={"code": code, "unit": "request", "aggregation": "count"}, headers=op).status_code == 201
+        assert client.post("/v1/meters", json={"code": code, "unit": "request"}, headers=op).status_code == 409
+        assert client.post("/v1/meters", json={"code": "Bad Code", "unit": "x"}, headers=op).status_code == 422
+        assert code in [m["code"] for m in client.get("/v1/meters", headers=op).json()]
+
+        graduated = {"meter": code, "currency": "USD", "model": "graduated", "effective_from": future,
+                     "tiers": [{"up_to": "1000", "unit_price": "0.001"}, {"from": "1000", "unit_price": "0.0005"}]}
+        refusals = {
+            "overlap": {**graduated, "tiers": [{"up_to": "1000", "unit_price": "1"}, {"from": "900", "unit_price": "1"}]},
+            "ISO 4217": {**graduated, "currency": "XYZ"},
+            "does not have": {**graduated, "meter": f"nothing.{uuid.uuid4().hex[:6]}"},
+            "in the past": {**graduated, "effective_from": "2020-01-01T00:00:00Z"},
+            "tiers only": {**graduated, "unit_price": "1"},
+        }
+        for message, body in refusals.items():
+            answer = client.post("/v1/prices", json=body, headers=op)
+            assert answer.status_code == 422 and message in answer.json()["detail"], (message, answer.json())
+        assert client.get("/v1/prices", params={"meter": code}, headers=op).json() == []
+
+        created = client.post("/v1/prices", json=graduated, headers=op)
+        assert created.status_code == 201 and created.json()["terms"] == "graduated: 0-1000 at 0.001; above 1000 at 0.0005"
+        assert client.post("/v1/prices", json=graduated, headers=op).status_code == 409
+        [listed] = client.get("/v1/prices", params={"meter": code}, headers=op).json()
+        assert listed["tiers"][0] == {"up_to": "1000", "unit_price": "0.001", "flat_fee": "0"}
+        assert client.get("/v1/prices", params={"meter": code, "at": datetime.now(UTC).isoformat()}, headers=op).json() == []
+
+
+async def test_producers_post_a_batch_and_learn_which_events_were_refused_and_why(settings, engine):
+    account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime.now(UTC)
+    good = {"billing_account_id": account, "project_id": "prj", "meter": "compute.vcpu_hours", "quantity": "1.5",
+            "occurred_at": now.isoformat()}
+    ids = [str(uuid.uuid4()) for _ in range(2)]
+    batch = [{**good, "event_id": ids[0]}, {**good, "quantity": "-1"}, {**good, "meter": "gpu.hours"},
+             {**good, "occurred_at": (now + timedelta(hours=2)).isoformat()}, {**good, "event_id": "nope"},
+             {**good, "quantity": "ten"}, {**good, "event_id": ids[1], "properties": {"region": "eu"}}]
+    with TestClient(create_app(settings, clock=FixedClock(now))) as client:
+        assert client.post("/v1/usage", json={"events": batch}, headers=bearer(f"member@{account}.example", settings)).status_code == 403
+        answer = client.post("/v1/usage", json={"events": batch}, headers=bearer(PRODUCER, settings))
+        assert answer.status_code == 202
+        assert answer.json()["accepted"] == [{"index": 0, "event_id": ids[0]}, {"index": 6, "event_id": ids[1]}]
+        assert [(r["index"], r["field"]) for r in answer.json()["rejected"]] == [
+            (1, "quantity"), (2, "meter"), (3, "occurred_at"), (4, "event_id"), (5, "quantity")]
+        again = client.post("/v1/usage", json={"events": batch[:1]}, headers=bearer(PRODUCER, settings))  # a retry
+        assert again.json()["accepted"] == [{"index": 0, "event_id": ids[0]}]
+        too_many = client.post("/v1/usage", json={"events": [good] * 1001}, headers=bearer(PRODUCER, settings))
+        assert too_many.status_code == 422
+    async with engine.connect() as connection:
+        rows = (await connection.execute(select(OUTBOX.c.payload).where(OUTBOX.c.key == account))).all()
+    published = [parse_event(row.payload) for row in rows]
+    assert sorted(str(e.id) for e in published) == sorted(ids) and {e.type for e in published} == {"usage.recorded"}
+    assert {e.data.quantity for e in published} == {Decimal("1.5")}
+
+
+class Subscriptions:
+    def __init__(self) -> None:
+        self.handlers: dict = {}
+
+    def on(self, topic: str, *, batch: bool = False, max_records: int = 500):
+        def register(handler):
+            self.handlers[topic] = handler
+            return handler
+        return register
+
+
+async def test_usage_from_the_future_and_negative_quantities_are_dead_lettered_with_a_reason(engine, stack):
+    account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime(2300, 5, 10, tzinfo=UTC)
+    subscriptions = Subscriptions()
+    stream.subscribe(subscriptions, clock=FixedClock(now), max_ahead=timedelta(hours=1))
+    handler = subscriptions.handlers["usage.recorded"]
+    producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
+    await producer.start()
+    try:
+        consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
+                                      RetryPolicy(attempts=2, first_backoff=0.01))
+        usage = lambda at: new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
+                                                        quantity=Decimal(1), occurred_at=at), source="/tests")
+        on_time, future = usage(now), usage(now + timedelta(hours=1, minutes=1))
+        negative = json.loads(usage(now).to_bytes())
+        negative["data"]["quantity"] = "-3"
+        deliveries = [Delivery("usage.recorded", 0, n, account.encode(), value) for n, value in
+                      enumerate([on_time.to_bytes(), future.to_bytes(), json.dumps(negative).encode()])]
+        await consumer.consume(deliveries, handler)
+    finally:
+        await producer.stop()
+    dead = [r for r in await read_dead_letters(stack.kafka_bootstrap_servers, "usage.recorded") if r.key == account.encode()]
+    reasons = {json.loads(r.value)["id"]: why(r) for r in dead}
+    assert set(reasons) == {str(future.id), negative["id"]}
+    assert "UsageFromTheFuture" in reasons[str(future.id)]["error"]
+    assert "quantity" in json.dumps(reasons[negative["id"]])
