@@ -6,7 +6,10 @@ For every delivery (one message, or a batch of them):
 - the handler's effect and the event ids go into the inbox in one transaction, so a
   redelivered event finds its id taken and has no second effect;
 - a handler that fails is retried with backoff; after the last attempt the message goes to
-  the dead-letter topic with the error, and the partition moves on;
+  the dead-letter topic with the error, and the partition moves on; an error whose class
+  says `retryable = False` (a rule the message breaks, like an unknown meter) goes there at
+  once, with the class's `reason` if it has one (domain code marks its errors so without
+  importing anything from here);
 - a database or broker that is away is not the message's fault: the error propagates, the
   offset is not committed (the subscriber nacks), and the message comes again.
 The subscriber commits the offset only after this returns, so only after the database commit.
@@ -111,7 +114,9 @@ class IdempotentConsumer:
             await self._attempt(delivery, envelope, handler)
 
     async def _attempt(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
+        attempts = 0
         for attempt in range(1, self.retry.attempts + 1):
+            attempts = attempt
             try:
                 await self._apply([envelope], handler)
                 return
@@ -121,10 +126,12 @@ class IdempotentConsumer:
                 failure = error
                 MESSAGES_FAILED.labels(self.service, delivery.topic).inc()
                 log.warning("event %s failed (attempt %d of %d): %s", envelope.id, attempt, self.retry.attempts, error)
+                if not getattr(error, "retryable", True):
+                    break  # the message can never succeed as it is: no point waiting
                 if attempt < self.retry.attempts:
                     await asyncio.sleep(self.retry.backoff(attempt))
-        reason = f"{type(failure).__name__}: {failure}"
-        await self.dead_letters.put_aside(delivery, "handler_failed", reason, attempts=self.retry.attempts)
+        reason = getattr(failure, "reason", None) if not getattr(failure, "retryable", True) else None
+        await self.dead_letters.put_aside(delivery, reason or "handler_failed", f"{type(failure).__name__}: {failure}", attempts=attempts)
         MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
     async def _apply(self, envelopes: list[Envelope], handler: Handler) -> None:

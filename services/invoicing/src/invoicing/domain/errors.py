@@ -8,6 +8,10 @@ class InvoicingError(Exception):
 class UnknownMeter(InvoicingError):
     """Usage or a price for a meter the price book does not know."""
 
+    # Read by the consumer kit: usage for an unknown meter is dead-lettered at once.
+    retryable = False
+    reason = "unknown_meter"
+
     def __init__(self, meter: str) -> None:
         super().__init__(f"meter {meter!r} is not in the price book")
         self.meter = meter
@@ -58,6 +62,9 @@ class DuplicateEntry(InvoicingError):
 
 class InvalidUsage(InvoicingError):
     """Usage that can never be counted as it is: it is dead-lettered with this message."""
+
+    retryable = False
+    reason = "invalid_usage"
 
 
 class UsageFromTheFuture(InvalidUsage):
