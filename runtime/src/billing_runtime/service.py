@@ -19,6 +19,7 @@ from billing_runtime.broker import create_broker
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
 from billing_runtime.observability.metrics import HttpMetrics, metrics_router
+from billing_runtime.observability.tracing import TraceRequests
 from billing_runtime.messaging.dead_letters import DeadLetters
 from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
@@ -76,6 +77,7 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
     app = FastAPI(title=f"{runtime.settings.service_name} service", version="1", lifespan=lifespan)
     app.state.runtime = runtime
     app.add_middleware(HttpMetrics, service=runtime.settings.service_name)
+    app.add_middleware(TraceRequests)
     app.include_router(health_router(runtime, check_broker=consuming))
     app.include_router(metrics_router(runtime))
     if role in (ServiceRole.ALL, ServiceRole.HTTP):

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.inbox import first_deliveries
-from billing_runtime.observability.logs import bind, trace_id_of
+from billing_runtime.observability.logs import bind
+from billing_runtime.observability.tracing import continue_trace
 from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
 
 log = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ class IdempotentConsumer:
             await self._consume_one(delivery, envelope, handler)
 
     async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
-        with bind(event_id=str(envelope.id), trace_id=trace_id_of(envelope.traceparent), topic=delivery.topic):
+        with bind(event_id=str(envelope.id), topic=delivery.topic), continue_trace(envelope.traceparent):
             await self._attempt(delivery, envelope, handler)
 
     async def _attempt(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:

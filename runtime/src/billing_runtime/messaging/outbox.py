@@ -9,6 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from billing_runtime.messaging.tables import OUTBOX
+from billing_runtime.observability.tracing import child_of, current
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,13 @@ def outgoing(envelope: Envelope) -> OutgoingMessage:
 
 
 async def publish_events(transaction: AsyncConnection | AsyncSession, envelopes: Iterable[Envelope]) -> None:
-    """Stage events in the caller's transaction: they are published if, and once, it commits."""
-    await add_to_outbox(transaction, [outgoing(envelope) for envelope in envelopes])
+    """Stage events in the caller's transaction: they are published if, and once, it commits.
+
+    An event that names no trace continues the current one (the request or event being
+    handled), as a child span.
+    """
+    traced = [e if e.traceparent else e.model_copy(update={"traceparent": child_of(current())}) for e in envelopes]
+    await add_to_outbox(transaction, [outgoing(envelope) for envelope in traced])
 
 
 async def add_to_outbox(transaction: AsyncConnection | AsyncSession, messages: Iterable[OutgoingMessage]) -> None:
