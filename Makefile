@@ -8,7 +8,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run demo stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
+.PHONY: install run demo docs stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
 
 $(TOOLS)/bin/uv:
 	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
@@ -41,6 +41,9 @@ mail: install  ## list the SMTP mailbox of `make run` (N=3 shows message 3)
 
 test: install contracts-check  ## every test, against the real local stack
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+docs: install  ## write every service's OpenAPI and AsyncAPI documents to docs/api
+	@$(PY) -m devstack.docs docs/api
 
 contracts-check: install  ## fail if the code drifted from the committed schemas, or a revision broke compatibility
 	$(PY) -m billing_contracts.registry check

@@ -4,6 +4,7 @@ import asyncio
 from typing import TYPE_CHECKING
 
 from fastapi import APIRouter
+from faststream.specification import AsyncAPI
 from fastapi.responses import JSONResponse
 
 from billing_runtime.broker import broker_ready
@@ -32,4 +33,16 @@ def health_router(runtime: "ServiceRuntime", check_broker: bool = True) -> APIRo
             status_code=200 if ready else 503,
         )
 
+    @router.get("/asyncapi.json", include_in_schema=False)
+    async def asyncapi() -> JSONResponse:
+        """The service's Kafka side: the topics it consumes, with their consumer group."""
+        return JSONResponse(asyncapi_document(runtime))
+
     return router
+
+
+def asyncapi_document(runtime: "ServiceRuntime") -> dict:
+    name = runtime.settings.service_name
+    document = AsyncAPI(runtime.broker, title=f"{name} service", version="1",
+                        description=f"Events the {name} service consumes (envelopes as in billing-contracts).")
+    return document.to_specification().to_jsonable()
