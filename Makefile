@@ -8,7 +8,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run demo docs stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
+.PHONY: install run demo docs deploy-check stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
 
 $(TOOLS)/bin/uv:
 	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
@@ -39,8 +39,8 @@ token: install  ## a development bearer token: make token EMAIL=you@example.com
 mail: install  ## list the SMTP mailbox of `make run` (N=3 shows message 3)
 	@$(PY) -m devstack mail $(if $(N),--show $(N))
 
-test: install contracts-check  ## every test, against the real local stack
-	$(PY) -m pytest $(PYTEST_ARGS)
+test: install contracts-check deploy-check  ## every test, against the real local stack
+	$(PY) -m pytest --ignore=tests/deploy $(PYTEST_ARGS)
 
 docs: install  ## write every service's OpenAPI and AsyncAPI documents to docs/api
 	@$(PY) -m devstack.docs docs/api
@@ -62,3 +62,28 @@ lock:  ## after changing dependencies
 
 clean: stop
 	rm -rf .state/run .state/test-*
+
+# --- deploy-check: the deployment manifests (deploy/), rendered, validated offline, true to the code
+KUSTOMIZE_VERSION := v5.7.1
+COMPOSE_GO_VERSION := v2.16.2
+DEPLOY_VENV := $(TOOLS)/deploy-check
+
+$(TOOLS)/kustomize-$(KUSTOMIZE_VERSION).stamp:
+	@command -v go >/dev/null || { echo "error: kustomize $(KUSTOMIZE_VERSION) is built from source with Go 1.22.7 or newer, and go is not on PATH; install Go."; exit 2; }
+	GOBIN=$(abspath $(TOOLS)/bin) GOTOOLCHAIN=auto GOFLAGS=-buildvcs=false nice go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	@touch $@
+
+$(TOOLS)/compose-spec-$(COMPOSE_GO_VERSION).stamp: | .venv/.synced
+	@command -v go >/dev/null || { echo "error: the Compose Specification schema comes from the Go module compose-go, and go is not on PATH; install Go."; exit 2; }
+	cp "$$(cd $(TOOLS) && go mod download -json github.com/compose-spec/compose-go/v2@$(COMPOSE_GO_VERSION) | $(abspath $(PY)) -c 'import json,sys; print(json.load(sys.stdin)["Dir"])')/schema/compose-spec.json" $(TOOLS)/compose-spec.json
+	@touch $@
+
+$(DEPLOY_VENV)/.installed: deploy/check-requirements.txt | .venv/.synced
+	rm -rf $(DEPLOY_VENV)
+	$(UV) venv --quiet --python $(PY) $(DEPLOY_VENV)
+	$(UV) pip install --quiet --python $(DEPLOY_VENV)/bin/python -r deploy/check-requirements.txt
+	@touch $@
+
+deploy-check: install $(TOOLS)/kustomize-$(KUSTOMIZE_VERSION).stamp $(TOOLS)/compose-spec-$(COMPOSE_GO_VERSION).stamp $(DEPLOY_VENV)/.installed  ## render, validate and check deploy/ against the code
+	$(PY) deploy/check.py
+	$(PY) -m pytest -q -p no:cacheprovider tests/deploy
