@@ -23,11 +23,23 @@ def test_the_environment_names_of_the_design_card_are_read(monkeypatch):
 
 
 def test_production_refuses_development_secrets():
-    with pytest.raises(ValidationError, match="JWT_SECRET, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY"):
+    with pytest.raises(ValidationError, match="set JWT_SECRET: development defaults"):
         ServiceSettings(environment="production")
 
 
-def test_production_starts_with_real_secrets():
+def test_production_refuses_development_stripe_secrets_where_stripe_is_used(monkeypatch):
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
+    class StripeUsingSettings(ServiceSettings):
+        uses_stripe = True
+
+    with pytest.raises(ValidationError, match="JWT_SECRET, STRIPE_WEBHOOK_SECRET, STRIPE_API_KEY"):
+        StripeUsingSettings(environment="production")
+    assert StripeUsingSettings(environment="production", jwt_secret="s" * 32, stripe_webhook_secret="whsec_x",
+                               stripe_api_key="sk_live_x").stripe_endpoint is None
+
+
+def test_production_starts_with_real_secrets(monkeypatch):
+    monkeypatch.delenv("STRIPE_API_BASE", raising=False)
     settings = ServiceSettings(
         environment="production", jwt_secret="s" * 32, stripe_webhook_secret="whsec_x", stripe_api_key="sk_live_x"
     )

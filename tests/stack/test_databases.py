@@ -44,3 +44,20 @@ def test_the_services_migration_command_migrates_the_database_it_is_given(stack)
     assert done.returncode == 0, done.stderr
     with psycopg.connect(stack.database_url("payments").replace("+psycopg", "")) as connection:
         assert ("messaging_0001",) in connection.execute("SELECT version_num FROM alembic_version").fetchall()
+
+
+def test_processes_migrating_one_database_at_once_all_succeed(stack):
+    """Pods of one service start together and each runs its migrations first."""
+    from devstack.postgres import scratch_database
+
+    with scratch_database(stack.postgres_url, "concurrent_migrations") as url:
+        env = {**os.environ, "DATABASE_URL": url}
+        pods = [subprocess.Popen([sys.executable, "-m", "invoicing", "migrate"], env=env, stderr=subprocess.PIPE, text=True)
+                for _ in range(4)]
+        failures = [pod.communicate(timeout=120)[1] for pod in pods if pod.wait(timeout=120) != 0]
+        assert failures == []
+        engine = create_engine(url)
+        with engine.connect() as connection:
+            heads = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
+        engine.dispose()
+        assert {"messaging_0001", "access_0001"} <= heads

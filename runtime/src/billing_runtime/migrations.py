@@ -4,7 +4,9 @@ from pathlib import Path
 
 from alembic import command, context
 from alembic.config import Config
-from sqlalchemy import MetaData, create_engine, pool
+from sqlalchemy import MetaData, create_engine, pool, text
+
+MIGRATION_LOCK = 0x0B1771_0316  # any constant, the same for every process migrating one database
 
 
 SHARED_VERSIONS = Path(__file__).parent / "messaging" / "migrations"
@@ -37,5 +39,8 @@ def run_migrations(target_metadata: MetaData | None) -> None:
     with engine.connect() as connection:
         context.configure(connection=connection, target_metadata=target_metadata)
         with context.begin_transaction():
+            # Pods that start together migrate one after the other; the later ones find
+            # nothing left to do. The lock ends with the transaction.
+            connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
             context.run_migrations()
     engine.dispose()

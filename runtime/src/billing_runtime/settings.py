@@ -1,6 +1,7 @@
 """Settings every service reads from its environment (names fixed by the design card)."""
 
 from enum import StrEnum
+from typing import ClassVar
 
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -30,6 +31,9 @@ class ServiceRole(StrEnum):
 
 class ServiceSettings(BaseSettings):
     """Common settings; each service subclasses it to set its name, port and database."""
+
+    uses_stripe: ClassVar[bool] = False
+    """Whether production must be given real Stripe secrets (only payments talks to Stripe)."""
 
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False)
 
@@ -77,11 +81,10 @@ class ServiceSettings(BaseSettings):
     def _refuse_development_secrets_in_production(self) -> "ServiceSettings":
         if self.environment is not Environment.PRODUCTION:
             return self
-        defaults = {
-            "JWT_SECRET": (self.jwt_secret, DEVELOPMENT_JWT_SECRET),
-            "STRIPE_WEBHOOK_SECRET": (self.stripe_webhook_secret, DEVELOPMENT_WEBHOOK_SECRET),
-            "STRIPE_API_KEY": (self.stripe_api_key, DEVELOPMENT_STRIPE_KEY),
-        }
+        defaults = {"JWT_SECRET": (self.jwt_secret, DEVELOPMENT_JWT_SECRET)}
+        if self.uses_stripe:
+            defaults["STRIPE_WEBHOOK_SECRET"] = (self.stripe_webhook_secret, DEVELOPMENT_WEBHOOK_SECRET)
+            defaults["STRIPE_API_KEY"] = (self.stripe_api_key, DEVELOPMENT_STRIPE_KEY)
         unset = [name for name, (value, default) in defaults.items() if value.get_secret_value() == default]
         if self.jwt_jwks_url and "JWT_SECRET" in unset:
             unset.remove("JWT_SECRET")

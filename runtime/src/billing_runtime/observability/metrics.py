@@ -76,7 +76,13 @@ async def _refresh_outbox(runtime, service: str) -> None:  # noqa: ANN001
     OUTBOX_AGE.labels(service).set(float(age))
 
 
+_LAG_SERIES: dict[str, set[tuple[str, ...]]] = {}
+
+
 async def _refresh_lag(runtime, service: str) -> None:  # noqa: ANN001
+    """Set the lag of every partition this process holds, and drop the figures of partitions it
+    no longer holds (after a rebalance they belong to another process's figures)."""
+    fresh: set[tuple[str, ...]] = set()
     for subscriber in runtime.broker.subscribers:
         consumer = getattr(subscriber, "consumer", None)
         if consumer is None:
@@ -93,4 +99,9 @@ async def _refresh_lag(runtime, service: str) -> None:  # noqa: ANN001
                 position = await asyncio.wait_for(consumer.position(partition), 1.0)
             except Exception:  # noqa: BLE001 - rebalancing
                 continue
-            CONSUMER_LAG.labels(service, subscriber.group_id or "", partition.topic, str(partition.partition)).set(max(end - position, 0))
+            labels = (service, subscriber.group_id or "", partition.topic, str(partition.partition))
+            CONSUMER_LAG.labels(*labels).set(max(end - position, 0))
+            fresh.add(labels)
+    for stale in _LAG_SERIES.get(service, set()) - fresh:
+        CONSUMER_LAG.remove(*stale)
+    _LAG_SERIES[service] = fresh

@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from billing_runtime.settings import LOCAL_POSTGRES, ServiceSettings
 from pydantic import model_validator
 
@@ -5,6 +7,8 @@ from payments.domain.retries import DEFAULT_RETRY_HOURS, RetrySchedule
 
 
 class PaymentsSettings(ServiceSettings):
+    uses_stripe: ClassVar[bool] = True
+
     service_name: str = "payments"
     http_port: int = 8002
     database_url: str = f"{LOCAL_POSTGRES}/payments"
