@@ -37,7 +37,7 @@ def _assert_outcome(result: StoryResult) -> None:
     assert number in email["Subject"] and number in text
     assert amount in text
     assert result.failing.invoice["id"] in text, "the email links to the invoice"
-    assert result.emails_to_paying_customer == []
+    assert result.action_required_to_paying_customer == []
 
 
 def test_usage_becomes_a_paid_invoice_and_a_failed_charge_becomes_an_email(platform):

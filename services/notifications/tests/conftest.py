@@ -44,3 +44,41 @@ async def engine(notifications_database: str) -> AsyncIterator[AsyncEngine]:
     engine = create_engine(notifications_database)
     yield engine
     await engine.dispose()
+
+
+class StreamHandlers:
+    """Stands in for `EventSubscriptions`: keeps the handlers `stream.subscribe` registers."""
+
+    def __init__(self, settings) -> None:
+        from notifications.entrypoints import stream
+
+        self.by_topic = {}
+        stream.subscribe(self, settings)  # type: ignore[arg-type]
+
+    def on(self, topic, **_):
+        def register(handler):
+            self.by_topic[topic] = handler
+            return handler
+        return register
+
+
+class NoDeadLetters:
+    async def put_aside(self, delivery, reason, error, attempts):
+        raise AssertionError(f"dead-lettered: {reason}: {error}")
+
+
+@pytest.fixture
+def deliver_event(engine):
+    """Delivers an envelope as the kit delivers a Kafka message: parsed, deduplicated by event
+    id in the handler's inbox, one transaction, through the service's own stream handlers."""
+    from billing_runtime.messaging.consumer import IdempotentConsumer
+    from billing_runtime.messaging.dead_letters import Delivery
+
+    from notifications.settings import NotificationsSettings
+
+    async def deliver(envelope, offset: int = 0, dashboard: str = "https://dashboard.example") -> None:
+        handler = StreamHandlers(NotificationsSettings(dashboard_base_url=dashboard)).by_topic[envelope.type]
+        consumer = IdempotentConsumer(f"notifications.{handler.__name__}", engine, NoDeadLetters())
+        await consumer.consume([Delivery(envelope.type, 0, offset, envelope.kafka_key(), envelope.to_bytes())], handler)
+
+    return deliver

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 from billing_contracts import ChargeFailedV1, ChargeFailureKind
 
-from notifications.domain.action_required import compose_action_required
+from notifications.domain.emails.action_required import compose_action_required
 from notifications.domain.contacts import Contact, Member, is_deliverable_address
 from notifications.domain.money import format_amount
 
@@ -83,7 +83,7 @@ def test_the_email_names_the_invoice_the_amount_the_reason_what_to_do_and_the_li
     for body in (email.body_text, email.body_html):
         assert "INV-2026-11-000042" in body
         assert "$12.34" in body
-        assert "Your card has insufficient funds." in body
+        assert "Reason: Your card has insufficient funds." in body
         assert "update your card" in body.lower() and "pay the invoice by hand" in body
         assert link in body
         assert "2026-12-04 00:00 UTC" in body
@@ -97,9 +97,11 @@ def test_a_final_failure_says_there_is_no_further_attempt():
 
 
 def test_customer_text_is_escaped_in_html_and_the_subject_stays_one_line():
-    event = charge(customer_message="<script>alert(1)</script>", invoice_number="INV-1\r\nBcc: evil@evil.example")
-    (email,) = compose_action_required(event, contact(), DASHBOARD)
-    assert "<script>" not in email.body_html and "&lt;script&gt;" in email.body_html
+    event = charge(invoice_number="INV-1\r\nBcc: evil@evil.example")
+    account = Contact("ba_42", "<script>alert(1)</script> & Co", ("billing@acme.example",), (), version=1)
+    (email,) = compose_action_required(event, account, DASHBOARD)
+    assert "<script>" not in email.body_html and "&lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in email.body_html
+    assert "<script>alert(1)</script> & Co" in email.body_text
     assert "\r" not in email.subject and "\n" not in email.subject
 
 

@@ -16,7 +16,8 @@ from notifications.adapters.smtp_mailer import SmtpMailer
 from notifications.adapters.tables import EMAILS, HELD_EVENTS
 from notifications.entrypoints import stream
 from notifications.settings import NotificationsSettings
-from notifications.use_cases.notify_charge_failed import notify_charge_failed
+from notifications.entrypoints.stream import email_settings
+from notifications.use_cases.notify_customer import notify_customer
 from notifications.use_cases.send_due_emails import send_due_emails
 
 DASHBOARD = "https://dashboard.example"
@@ -101,7 +102,7 @@ async def test_a_failed_charge_becomes_one_email_to_the_billing_address(engine, 
     html = message.get_body(("html",)).get_content()
     for body in (text, html):
         assert "INV-2026-11-000042" in body and "$12.34" in body and link in body
-        assert "Your card has insufficient funds." in body
+        assert "Reason: Your card has insufficient funds." in body
     (row,) = await emails_of(engine, snapshot.subject)
     assert (row.status, row.attempts) == ("sent", 1) and row.sent_at is not None
 
@@ -114,7 +115,8 @@ async def test_a_redelivered_failed_charge_still_sends_one_email_per_recipient(e
     for offset in range(3):  # the same event, three times, as after a rebalance
         await deliver(engine, failed, offset)
     async with engine.begin() as transaction:  # even past the inbox, the unique key holds
-        await notify_charge_failed(transaction, failed, DASHBOARD, SystemClock())
+        await notify_customer(transaction, failed, email_settings(NotificationsSettings(dashboard_base_url=DASHBOARD)),
+                              SystemClock())
     assert [r.recipient for r in await emails_of(engine, snapshot.subject)] == sorted(snapshot.data.billing_emails)
 
     await send_due_emails(engine, smtp(stack), SystemClock())

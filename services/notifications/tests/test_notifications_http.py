@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from billing_contracts import BillingAccountChangedV1, ChargeFailedV1, new_envelope
+from billing_contracts import BillingAccountChangedV1, ChargeFailedV1, InvoiceFinalizedV1, InvoicePaidV1, new_envelope
 from billing_runtime.auth import development_token
 from fastapi.testclient import TestClient
 
 from notifications.entrypoints.http import create_app
 from notifications.settings import NotificationsSettings
 
-TOPICS = ("billing_account.changed", "charge.failed")
+TOPICS = ("billing_account.changed", "charge.failed", "invoice.finalized", "invoice.paid", "invoice.not_paid")
 
 
 async def start_group_at_end(bootstrap: str, group: str) -> None:
@@ -80,7 +80,7 @@ def test_the_email_log_shows_a_sent_action_required_email_to_members_only(stack,
 
     with TestClient(create_app(settings)) as client:
         assert log_as(client, owner).status_code == 404, "no snapshot yet: nobody is a member"
-        asyncio.run(publish(stack.kafka_bootstrap_servers, failed, snapshot, failed))
+        asyncio.run(publish(stack.kafka_bootstrap_servers, failed, snapshot, failed, failed))
 
         def sent():
             answer = log_as(client, viewer)
@@ -100,3 +100,55 @@ def test_the_email_log_shows_a_sent_action_required_email_to_members_only(stack,
     assert f"INV-2026-11-{run}" in text and "€42.00" in text
     assert f"https://dashboard.example/billing-accounts/{account_id}/invoices/inv_{run}" in text
     assert mailbox.sent_to(owner) == [] and mailbox.sent_to(viewer) == []
+
+
+def test_admins_turn_receipts_on_and_action_required_mail_cannot_be_turned_off(stack, mailbox, notifications_database):
+    run = uuid.uuid4().hex[:10]
+    owner, admin, viewer, billing = (f"{who}-{run}@example.com" for who in ("owner", "admin", "viewer", "billing"))
+    account_id = f"ba_{run}"
+    settings = NotificationsSettings(
+        service_name=f"notifications-test-{run}", database_url=notifications_database,
+        kafka_bootstrap_servers=stack.kafka_bootstrap_servers, smtp_host=stack.smtp_host, smtp_port=stack.smtp_port,
+        dashboard_base_url="https://dashboard.example",
+        # Operators may ship with both off; the account's own choice is what this test follows.
+        receipts_by_default=False, invoice_available_by_default=False,
+    )
+    snapshot = new_envelope(BillingAccountChangedV1(
+        billing_account_id=account_id, name="Pied Piper", status="active", currency="USD", billing_emails=[billing],
+        members=[{"user_id": "u1", "email": owner, "role": "owner"}, {"user_id": "u2", "email": admin, "role": "admin"},
+                 {"user_id": "u3", "email": viewer, "role": "viewer"}],
+        version=1, changed_at=datetime.now(UTC)), source="/billing/accounts")
+    paid = new_envelope(InvoicePaidV1(
+        billing_account_id=account_id, invoice_id=f"inv_{run}", invoice_number=f"INV-P-{run}", amount=1999,
+        currency="USD", paid_at=datetime.now(UTC)), source="/billing/invoicing")
+    finalized = new_envelope(InvoiceFinalizedV1(
+        billing_account_id=account_id, invoice_id=f"inv_f{run}", invoice_number=f"INV-F-{run}", currency="USD",
+        amount_due=1999, period_start=datetime(2026, 10, 1, tzinfo=UTC), period_end=datetime(2026, 11, 1, tzinfo=UTC),
+        due_at=datetime(2026, 11, 15, tzinfo=UTC), finalized_at=datetime.now(UTC)), source="/billing/invoicing")
+    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name))
+    url = f"/v1/billing-accounts/{account_id}/notification-preferences"
+
+    def as_(email):
+        return {"Authorization": f"Bearer {development_token(email, settings)}"}
+
+    with TestClient(create_app(settings)) as client:
+        asyncio.run(publish(stack.kafka_bootstrap_servers, snapshot))
+        until(lambda: client.get(url, headers=as_(viewer)).status_code == 200)
+        assert client.get(url, headers=as_(viewer)).json() == {"receipts": False, "invoice_available": False}
+        assert client.put(url, json={"receipts": True}, headers=as_(viewer)).status_code == 403
+        assert client.put(url, json={"receipts": True}, headers=as_(f"stranger-{run}@example.com")).status_code == 404
+        refused = client.put(url, json={"receipts": True, "action_required": False}, headers=as_(admin))
+        assert refused.status_code == 422 and "cannot be turned off" in refused.json()["detail"]
+        assert client.put(url, json={"newsletter": True}, headers=as_(owner)).status_code == 422
+        assert client.get(url, headers=as_(viewer)).json() == {"receipts": False, "invoice_available": False}
+
+        answer = client.put(url, json={"receipts": True}, headers=as_(admin))
+        assert answer.status_code == 200 and answer.json() == {"receipts": True, "invoice_available": False}
+        asyncio.run(publish(stack.kafka_bootstrap_servers, finalized, paid))
+        receipt = mailbox.wait_for(lambda m: m["Subject"] == f"Receipt: $19.99 paid for invoice INV-P-{run}", timeout=60)
+        log = client.get(f"/v1/billing-accounts/{account_id}/notifications", headers=as_(viewer)).json()
+        assert [entry["kind"] for entry in log["notifications"]] == ["receipt"]
+
+    assert receipt["To"] == billing
+    assert f"https://dashboard.example/billing-accounts/{account_id}/invoices/inv_{run}" in receipt.get_body(("plain",)).get_content()
+    assert [m["Subject"] for m in mailbox.sent_to(billing)] == [receipt["Subject"]], "invoice available stayed off"

@@ -159,7 +159,8 @@ def _demo(args: argparse.Namespace) -> int:
             email = result.action_required_emails[0]
             print(f"\nThe email {result.failing.email} received:\n  Subject: {email['Subject']}\n")
             print("  " + email.get_body(("plain",)).get_content().strip().replace("\n", "\n  "))
-            print(f"\nEmails to {result.paid.email}: {len(result.emails_to_paying_customer)}")
+            print(f"\nAction-required emails to {result.paid.email}: {len(result.action_required_to_paying_customer)} "
+                  f"(it was sent: {result.subjects_to_paying_customer})")
         finally:
             services.stop()
     return 0

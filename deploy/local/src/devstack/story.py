@@ -52,7 +52,8 @@ class StoryResult:
     paid: Customer
     failing: Customer
     action_required_emails: list[EmailMessage]
-    emails_to_paying_customer: list[EmailMessage]
+    action_required_to_paying_customer: list[EmailMessage]
+    subjects_to_paying_customer: list[str]
 
 
 def expected_cents(currency: str = "USD") -> int:
@@ -103,7 +104,10 @@ class Story:
         self.paying.invoice = self.wait_for_invoice(self.paying, "paid")
         self.failing.invoice = self.wait_for_invoice(self.failing, "payment_due")
         emails = self.wait_for_action_required()
-        return StoryResult(self.paying, self.failing, emails, Mailbox(Path(self.endpoints.maildir)).sent_to(self.paying.email))
+        mailbox = Mailbox(Path(self.endpoints.maildir))
+        return StoryResult(self.paying, self.failing, emails,
+                           [m for m in mailbox.sent_to(self.paying.email) if m["Subject"].startswith("Action required")],
+                           [m["Subject"] for m in mailbox.sent_to(self.paying.email)])
 
     def open_account(self, customer: Customer) -> None:
         answer = self.http.post(f"{self.urls['accounts']}/v1/billing-accounts", headers=self.token(customer.email),
@@ -172,7 +176,7 @@ class Story:
         mailbox = Mailbox(Path(self.endpoints.maildir))
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            emails = mailbox.sent_to(self.failing.email)
+            emails = [m for m in mailbox.sent_to(self.failing.email) if m["Subject"].startswith("Action required")]
             if emails:
                 self.say(f"{self.failing.email} received: {emails[0]['Subject']!r}")
                 return emails

@@ -29,6 +29,7 @@ class EmailLogEntry:
     status: str
     created_at: datetime
     sent_at: datetime | None
+    last_error: str | None
 
 
 async def queue_emails(
@@ -51,6 +52,22 @@ async def queue_emails(
         .returning(EMAILS.c.id)
     )
     return len((await transaction.execute(statement)).all())
+
+
+async def record_unsent(
+    transaction: AsyncConnection, *, event_id: UUID, billing_account_id: str, kind: EmailKind, subject: str,
+    reason: str, at: datetime,
+) -> None:
+    """A `failed` entry with no recipient, for an event that produced no email (no contact in
+    time, no deliverable address): the account's log says what was not sent and why."""
+    statement = (
+        insert(EMAILS)
+        .values(event_id=event_id, billing_account_id=billing_account_id, kind=kind.value, recipient="",
+                subject=subject, body_text="", body_html="", status=EmailStatus.FAILED.value, last_error=reason,
+                next_attempt_at=at, created_at=at)
+        .on_conflict_do_nothing(index_elements=["event_id", "recipient", "kind"])
+    )
+    await transaction.execute(statement)
 
 
 async def claim_due_email(transaction: AsyncConnection, now: datetime) -> QueuedEmail | None:
@@ -82,7 +99,8 @@ async def record_outcome(transaction: AsyncConnection, email_id: UUID, outcome: 
 async def account_emails(connection: AsyncConnection, billing_account_id: str, limit: int) -> list[EmailLogEntry]:
     """The account's emails, newest first."""
     statement = (
-        select(EMAILS.c.kind, EMAILS.c.recipient, EMAILS.c.subject, EMAILS.c.status, EMAILS.c.created_at, EMAILS.c.sent_at)
+        select(EMAILS.c.kind, EMAILS.c.recipient, EMAILS.c.subject, EMAILS.c.status, EMAILS.c.created_at,
+               EMAILS.c.sent_at, EMAILS.c.last_error)
         .where(EMAILS.c.billing_account_id == billing_account_id)
         .order_by(EMAILS.c.created_at.desc(), EMAILS.c.recipient)
         .limit(limit)

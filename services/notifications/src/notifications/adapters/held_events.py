@@ -4,7 +4,7 @@ import json
 from datetime import datetime
 
 from billing_contracts import Envelope, parse_event
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -26,6 +26,27 @@ async def release_held_events(transaction: AsyncConnection, billing_account_id: 
     statement = (
         delete(HELD_EVENTS)
         .where(HELD_EVENTS.c.billing_account_id == billing_account_id)
+        .returning(HELD_EVENTS.c.payload, HELD_EVENTS.c.received_at)
+    )
+    rows = sorted((await transaction.execute(statement)).all(), key=lambda row: row.received_at)
+    return [parse_event(row.payload) for row in rows]
+
+
+async def expire_held_events(transaction: AsyncConnection, received_before: datetime, limit: int = 500) -> list[Envelope]:
+    """Remove and return held events received before `received_before`, oldest first.
+
+    A snapshot releasing the same event at the same moment deletes it too; the row lock
+    lets only one of the two have it, so an event is either sent or expired, never both."""
+    oldest = (
+        select(HELD_EVENTS.c.event_id)
+        .where(HELD_EVENTS.c.received_at < received_before)
+        .order_by(HELD_EVENTS.c.received_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        delete(HELD_EVENTS)
+        .where(HELD_EVENTS.c.event_id.in_(oldest.scalar_subquery()))
         .returning(HELD_EVENTS.c.payload, HELD_EVENTS.c.received_at)
     )
     rows = sorted((await transaction.execute(statement)).all(), key=lambda row: row.received_at)

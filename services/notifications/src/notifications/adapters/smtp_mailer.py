@@ -1,8 +1,14 @@
-"""The `Mailer` over SMTP: stdlib `smtplib`, run in a thread so the event loop never blocks."""
+"""The `Mailer` over SMTP: stdlib `smtplib`, run in a thread so the event loop never blocks.
+
+One connection is kept between emails (a NOOP checks it is still alive before it is used
+again), so a backlog is not slowed by a TCP connect, EHLO, STARTTLS and login per email.
+"""
 
 import asyncio
 import smtplib
 import ssl
+import threading
+import time
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 
@@ -23,6 +29,11 @@ class SmtpMailer:
         self.username = username
         self.password = password
         self.timeout = timeout
+        self.idle_limit = 30.0
+        """Seconds after which a kept connection is not trusted and a new one is opened."""
+        self._connection: smtplib.SMTP | None = None
+        self._last_used = 0.0
+        self._lock = threading.Lock()
 
     @classmethod
     def from_settings(cls, settings: NotificationsSettings) -> "SmtpMailer":
@@ -52,15 +63,47 @@ class SmtpMailer:
             mime = self.mime(message)
         except ValueError as error:  # a header the email package refuses: no retry will fix it
             raise PermanentMailFailure(f"cannot write the message: {error}") from error
+        with self._lock:
+            try:
+                self._open().send_message(mime, to_addrs=[message.recipient])
+                self._last_used = time.monotonic()
+            except smtplib.SMTPRecipientsRefused as error:  # the session is still good (reset by smtplib)
+                self._last_used = time.monotonic()
+                raise classify(error) from error
+            except (smtplib.SMTPException, OSError) as error:
+                self.close()
+                raise classify(error) from error
+
+    def _open(self) -> smtplib.SMTP:
+        """The kept connection if it still answers, else a new one (TLS and login as configured)."""
+        if self._connection is not None:
+            fresh = time.monotonic() - self._last_used < self.idle_limit
+            try:
+                if fresh and self._connection.noop()[0] == 250:
+                    return self._connection
+            except (smtplib.SMTPException, OSError):
+                pass
+            self.close()
+        smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
-                if self.starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.username:
-                    smtp.login(self.username, self.password or "")
-                smtp.send_message(mime, to_addrs=[message.recipient])
-        except (smtplib.SMTPException, OSError) as error:
-            raise classify(error) from error
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.username:
+                smtp.login(self.username, self.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        self._connection = smtp
+        return smtp
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is None:
+            return
+        try:
+            connection.quit()
+        except (smtplib.SMTPException, OSError):
+            connection.close()
 
 
 def classify(error: BaseException) -> MailDeliveryFailed:

@@ -1,7 +1,8 @@
-"""The notifications database: contact directory, email log, and events waiting for a contact."""
+"""The notifications database: contact directory, email log, events waiting for a contact,
+and the emails each account chose."""
 
 from sqlalchemy import (
-    CheckConstraint, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint, text,
+    Boolean, CheckConstraint, Column, DateTime, Index, Integer, MetaData, Table, Text, UniqueConstraint, text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
@@ -48,5 +49,17 @@ HELD_EVENTS = Table(
     Column("billing_account_id", Text, nullable=False, index=True),
     Column("payload", JSONB, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("held_events_by_age", "received_at"),
 )
-"""Events about an account whose contact had not arrived yet; released by its first snapshot."""
+"""Events about an account whose contact had not arrived yet; released by its first snapshot,
+or dropped to a failed log entry once older than `held_event_max_age`."""
+
+NOTIFICATION_PREFERENCES = Table(
+    "notification_preferences",
+    METADATA,
+    Column("billing_account_id", Text, primary_key=True),
+    Column("receipts", Boolean, nullable=False),
+    Column("invoice_available", Boolean, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+"""The optional emails an account turned on or off; no row: the service's defaults."""

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 
 from notifications.domain.mail import EmailStatus
 
-MAX_ATTEMPTS = 12
+MAX_ATTEMPTS = 80
+"""Temporary failures (server away, 4xx) are retried until the email goes out, for about
+three days: 30 s, 1, 2, ... 32 min, then hourly. Only then is it given up as failed."""
 FIRST_BACKOFF = timedelta(seconds=30)
 MAX_BACKOFF = timedelta(hours=1)
 

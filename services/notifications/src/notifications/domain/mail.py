@@ -8,6 +8,14 @@ from typing import Protocol
 class EmailKind(StrEnum):
     ACTION_REQUIRED = "action_required"
     """A charge failed: the customer must update the card or pay the invoice by hand."""
+    AUTHENTICATION_REQUIRED = "authentication_required"
+    """A charge needs the customer to confirm it with their bank (3-D Secure)."""
+    FINAL_NOTICE = "final_notice"
+    """Collection gave up (`invoice.not_paid`): the invoice stays unpaid until paid by hand."""
+    RECEIPT = "receipt"
+    """An invoice was paid; optional per account."""
+    INVOICE_AVAILABLE = "invoice_available"
+    """An invoice was finalized; optional per account."""
 
 
 class EmailStatus(StrEnum):

@@ -1,6 +1,6 @@
 """A billing account changed: keep its members (for access) and contact, release held events."""
 
-from billing_contracts import BillingAccountChangedV1, ChargeFailedV1, Envelope
+from billing_contracts import BillingAccountChangedV1, Envelope
 from billing_runtime.access import apply_account_snapshot
 from billing_runtime.clock import Clock
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -8,11 +8,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from notifications.adapters.contacts import load_contact, lock_account, save_contact
 from notifications.adapters.held_events import release_held_events
 from notifications.domain.contacts import Contact
-from notifications.use_cases.notify_charge_failed import queue_action_required
+from notifications.use_cases.notify_customer import EmailSettings, queue_notification
 
 
 async def record_account_snapshot(
-    transaction: AsyncConnection, envelope: Envelope[BillingAccountChangedV1], dashboard_base_url: str, clock: Clock
+    transaction: AsyncConnection, envelope: Envelope[BillingAccountChangedV1], settings: EmailSettings, clock: Clock
 ) -> None:
     """Apply the snapshot if it is newer than the one held, then queue the emails of any event
     that was waiting for this account's contact."""
@@ -26,5 +26,4 @@ async def record_account_snapshot(
     contact = await load_contact(transaction, billing_account_id)
     assert contact is not None, "saved above"
     for event in held:
-        if isinstance(event.data, ChargeFailedV1):
-            await queue_action_required(transaction, event, contact, dashboard_base_url, clock)
+        await queue_notification(transaction, event, contact, settings, clock)
