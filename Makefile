@@ -8,7 +8,7 @@ UV := $(or $(shell command -v uv 2>/dev/null),$(TOOLS)/bin/uv)
 PY := .venv/bin/python
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: install run demo docs deploy-check stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
+.PHONY: install run demo bench docs deploy-check stop status mail token test lock clean contracts-check contracts-schemas dead-letters replay
 
 $(TOOLS)/bin/uv:
 	@command -v python3 >/dev/null || { echo "error: Python 3.11 or newer is needed and python3 is not on PATH; install it."; exit 2; }
@@ -41,6 +41,9 @@ mail: install  ## list the SMTP mailbox of `make run` (N=3 shows message 3)
 
 test: install contracts-check deploy-check  ## every test, against the real local stack
 	$(PY) -m pytest --ignore=tests/deploy $(PYTEST_ARGS)
+
+bench: install  ## ingestion benchmark on a stack of its own (BENCH_EVENTS=1000000; BENCH_QUICK=1 for 100k)
+	$(PY) -m bench.ingestion
 
 docs: install  ## write every service's OpenAPI and AsyncAPI documents to docs/api
 	@$(PY) -m devstack.docs docs/api

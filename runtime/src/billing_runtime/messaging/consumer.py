@@ -17,10 +17,13 @@ The subscriber commits the offset only after this returns, so only after the dat
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from billing_contracts import ContractError, Envelope, parse_event
+from billing_contracts.events import EVENTS, Event
 from psycopg.errors import UndefinedColumn, UndefinedTable
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -47,6 +50,41 @@ class RetryPolicy:
         return min(self.first_backoff * 2 ** (attempt - 1), self.max_backoff)
 
 
+_NUMBER_AFTER_KEY = re.compile(rb'"\s*:\s*-?(?:\d+[.eE]|[NI])')
+_NUMBER_IN_ARRAY = re.compile(rb'[,\[]\s*-?(?:\d+[.eE]|[NI])')
+"""A JSON number with a fraction or an exponent, or NaN/Infinity (a value after a key, or in an
+array), or text inside a string that looks like one (which only costs the fast path)."""
+
+
+@cache
+def _envelope_of(topic: str) -> type[Envelope] | None:
+    """The typed envelope of the topic's one schema version; None if it has several or none."""
+    versions = EVENTS.versions(topic)
+    return Envelope[EVENTS.lookup(topic, versions[0])] if len(versions) == 1 else None  # type: ignore[index]
+
+
+def _not_integer_number(value: bytes) -> bool:
+    return bool(_NUMBER_AFTER_KEY.search(value) or _NUMBER_IN_ARRAY.search(value))
+
+
+def read_delivery(delivery: Delivery) -> Envelope[Event]:
+    """`parse_event(delivery.value)`, about twice as fast for a well-formed message.
+
+    The fast path validates the bytes straight into the envelope of the topic's event type
+    (one pass, in pydantic's JSON parser). Anything else takes `parse_event`, which gives the
+    same result and names what is wrong: a message that fails the fast path (of another type,
+    or invalid), or one with a non-integer JSON number, which the contracts read as an exact
+    Decimal while pydantic's JSON parser would go through a binary float.
+    """
+    model = _envelope_of(delivery.topic)
+    if model is not None and delivery.value[:1] == b"{" and not _not_integer_number(delivery.value):
+        try:
+            return model.model_validate_json(delivery.value)
+        except ValueError:  # pydantic's ValidationError among them: parse_event says what is wrong
+            pass
+    return parse_event(delivery.value)
+
+
 def _infrastructure_away(error: BaseException) -> bool:
     """The database or the network failed, not the message: retry the delivery later instead.
 
@@ -67,14 +105,15 @@ class IdempotentConsumer:
         engine: AsyncEngine,
         dead_letters: DeadLetters,
         retry: RetryPolicy = RetryPolicy(),
-        parse: Callable[[bytes], Envelope] = parse_event,
+        parse: Callable[[bytes], Envelope] | None = None,
     ) -> None:
+        """`parse` reads a message value (default: `read_delivery`, the contracts' reading)."""
         self.name = name
         self.service = name.split(".", 1)[0]
         self.engine = engine
         self.dead_letters = dead_letters
         self.retry = retry
-        self.parse = parse
+        self.read: Callable[[Delivery], Envelope] = read_delivery if parse is None else (lambda d: parse(d.value))
 
     async def consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
         """Process a batch in one transaction; if it fails, fall back to one message at a time."""
@@ -92,7 +131,7 @@ class IdempotentConsumer:
         readable: list[tuple[Delivery, Envelope]] = []
         for delivery in deliveries:
             try:
-                readable.append((delivery, self.parse(delivery.value)))
+                readable.append((delivery, self.read(delivery)))
             except ContractError as error:
                 log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
                 await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)

@@ -3,10 +3,17 @@
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import bindparam, text
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import UUID as PgUUID
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from billing_runtime.messaging.tables import INBOX
+# One statement whatever the batch size: the ids go as one array parameter, so neither
+# SQLAlchemy nor psycopg builds (and PostgreSQL parses) a VALUES list of thousands of rows.
+_RECORD = text(
+    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:event_ids AS uuid[])) "
+    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
+).bindparams(bindparam("event_ids", type_=ARRAY(PgUUID(as_uuid=True))))
 
 
 async def first_deliveries(
@@ -21,10 +28,5 @@ async def first_deliveries(
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return set()
-    statement = (
-        insert(INBOX)
-        .values([{"consumer": consumer, "event_id": event_id} for event_id in ids])
-        .on_conflict_do_nothing(index_elements=["consumer", "event_id"])
-        .returning(INBOX.c.event_id)
-    )
-    return set((await transaction.execute(statement)).scalars())
+    result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": ids})
+    return set(result.scalars())

@@ -9,8 +9,7 @@ usage either lands before a period's invoice is made (and is on it), or after it
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, text, tuple_, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES
@@ -39,6 +38,34 @@ async def _lock_periods_for_counting(tx: AsyncConnection, periods: Iterable[Bill
         await tx.execute(text("SELECT pg_advisory_xact_lock_shared(:n, :m)"), {"n": PERIOD_LOCKS, "m": _month_number(period)})
 
 
+_ADD = text("""
+INSERT INTO usage_aggregates AS a
+    (billing_account_id, project_id, meter, period_start, quantity, event_count, max_quantity, late_unbilled)
+SELECT t.account, t.project, t.meter, t.period_start, t.quantity, t.events, t.max_quantity,
+       EXISTS (SELECT FROM invoices i WHERE i.billing_account_id = t.account AND i.period_start = t.period_start)
+FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
+            CAST(:periods AS timestamptz[]), CAST(:quantities AS numeric[]), CAST(:events AS bigint[]),
+            CAST(:maxima AS numeric[])) WITH ORDINALITY
+     AS t(account, project, meter, period_start, quantity, events, max_quantity, n)
+ORDER BY t.n
+ON CONFLICT (billing_account_id, project_id, meter, period_start) DO UPDATE
+SET quantity = a.quantity + excluded.quantity,
+    event_count = a.event_count + excluded.event_count,
+    max_quantity = greatest(a.max_quantity, excluded.max_quantity),
+    late_unbilled = a.late_unbilled OR excluded.late_unbilled
+""")
+"""Adds tallies to their aggregates, creating them if new, in one statement whatever their number
+(the values go as one array per column); an aggregate of a period its account was invoiced for
+is flagged `late_unbilled` (and never unflagged here)."""
+
+_ADD_UNIQUE_VALUES = text("""
+INSERT INTO usage_unique_values (billing_account_id, project_id, meter, period_start, value)
+SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
+                     CAST(:periods AS timestamptz[]), CAST(:values AS text[]))
+ON CONFLICT DO NOTHING
+""")
+
+
 async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> None:
     """Add each tally to its aggregate, creating it if new; flag aggregates of invoiced periods late.
 
@@ -48,23 +75,19 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
         return
     await _lock_periods_for_counting(tx, (key.period for key in tallies))
     ordered = sorted(tallies.items())
-    rows = [{"billing_account_id": k.billing_account_id, "project_id": k.project_id, "meter": k.meter,
-             "period_start": k.period.start, "quantity": t.quantity, "event_count": t.events, "max_quantity": t.max_quantity}
-            for k, t in ordered]
-    statement = insert(A).values(rows)
-    await tx.execute(statement.on_conflict_do_update(
-        index_elements=["billing_account_id", "project_id", "meter", "period_start"],
-        set_={"quantity": A.c.quantity + statement.excluded.quantity,
-              "event_count": A.c.event_count + statement.excluded.event_count,
-              "max_quantity": func.greatest(A.c.max_quantity, statement.excluded.max_quantity)},
-    ))
-    values = [{"billing_account_id": k.billing_account_id, "project_id": k.project_id, "meter": k.meter,
-               "period_start": k.period.start, "value": v} for k, t in ordered for v in sorted(t.unique_values)]
+    await tx.execute(_ADD, {
+        "accounts": [k.billing_account_id for k, _ in ordered], "projects": [k.project_id for k, _ in ordered],
+        "meters": [k.meter for k, _ in ordered], "periods": [k.period.start for k, _ in ordered],
+        "quantities": [t.quantity for _, t in ordered], "events": [t.events for _, t in ordered],
+        "maxima": [t.max_quantity for _, t in ordered],
+    })
+    values = [(k, v) for k, t in ordered for v in sorted(t.unique_values)]
     if values:
-        await tx.execute(insert(U).values(values).on_conflict_do_nothing())
-    keys = [(k.billing_account_id, k.project_id, k.meter, k.period.start) for k, _ in ordered]
-    await tx.execute(update(A).where(tuple_(A.c.billing_account_id, A.c.project_id, A.c.meter, A.c.period_start).in_(keys),
-                                     _invoiced).values(late_unbilled=True))
+        await tx.execute(_ADD_UNIQUE_VALUES, {
+            "accounts": [k.billing_account_id for k, _ in values], "projects": [k.project_id for k, _ in values],
+            "meters": [k.meter for k, _ in values], "periods": [k.period.start for k, _ in values],
+            "values": [v for _, v in values],
+        })
 
 
 def _late_before(period_start: datetime):

@@ -3,7 +3,7 @@ every aggregation needs (sum, event count, max, and the distinct values of a pro
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from invoicing.domain.errors import MissingUsageProperty, UsageFromTheFuture
@@ -54,9 +54,16 @@ def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[Usag
     """Exact tallies per key; `UnknownMeter`, or `MissingUsageProperty` for a unique-count meter's
     usage without the property it counts."""
     tallies: dict[UsageKey, Tally] = {}
+    periods: dict[tuple[int, int], BillingPeriod] = {}  # a batch spans a month or two: make each once
     for usage in usages:
         meter = price_book.meter(usage.meter)
-        key = UsageKey(usage.billing_account_id, usage.project_id, usage.meter, BillingPeriod.containing(usage.occurred_at))
+        at = usage.occurred_at
+        utc = at.astimezone(UTC) if at.tzinfo is not None else None
+        month = (utc.year, utc.month) if utc else None
+        period = periods.get(month) if month else None
+        if period is None:  # BillingPeriod.containing refuses a naive time
+            period = periods.setdefault(month, BillingPeriod.containing(at))
+        key = UsageKey(usage.billing_account_id, usage.project_id, usage.meter, period)
         tally = tallies.setdefault(key, Tally())
         tally.quantity = add_quantities(tally.quantity, usage.quantity)
         tally.events += 1

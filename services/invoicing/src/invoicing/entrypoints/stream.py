@@ -22,7 +22,7 @@ from invoicing.use_cases.replicate_billing_account import replicate_billing_acco
 def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
 
-    @events.on("usage.recorded", batch=True)
+    @events.on("usage.recorded", batch=True, max_records=5_000)
     async def count_usage(envelopes: list[Envelope], tx: AsyncConnection) -> None:
         usages = [
             Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at,

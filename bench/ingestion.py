@@ -1,0 +1,186 @@
+"""`make bench`: how fast invoicing ingests usage, against the real broker and database.
+
+On a stack of its own (Kafka and PostgreSQL in a temporary folder, on free ports):
+1. publish BENCH_EVENTS usage messages (10,000 accounts, 3 meters, 1% duplicates) dated last month;
+2. L1: a bare aiokafka consumer reads them all and does nothing (the baseline);
+3. L4: the real invoicing consumer process (`python -m invoicing serve --role consumer`) counts
+   them, from its first aggregate committed to the last; then every aggregate is compared with
+   the sums the publisher computed;
+4. freshness: with that consumer caught up, usage at a steady BENCH_RATE events/s, each record's
+   timestamp against when its aggregate was seen committed;
+5. finalize: close last month, one invoice per account, timed.
+The last line printed is one JSON object with the figures. See bench/README.md.
+"""
+
+import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from datetime import UTC, datetime
+from pathlib import Path
+
+from billing_runtime.clock import SystemClock
+from billing_runtime.database import create_engine
+from billing_runtime.migrations import upgrade
+from devstack.ports import free_port
+from devstack.stack import Stack, StackConfig
+from invoicing.bootstrap import MIGRATIONS
+from invoicing.domain.periods import BillingPeriod
+from invoicing.use_cases.close_period import close_period
+
+from bench.freshness import measure_freshness
+from bench.probes import Aggregates, raw_consume, tree_cpu_seconds
+from bench.workload import UsageStream, check_format, last_month_moments, publish_bulk
+
+REPO = Path(__file__).resolve().parents[1]
+QUICK = os.environ.get("BENCH_QUICK") == "1"
+EVENTS = int(os.environ.get("BENCH_EVENTS", 100_000 if QUICK else 1_000_000))
+ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", 10_000))
+RATE = int(os.environ.get("BENCH_RATE", 2_000))
+FRESHNESS_SECONDS = float(os.environ.get("BENCH_FRESHNESS_SECONDS", 10 if QUICK else 30))
+PROFILE = os.environ.get("BENCH_PROFILE")  # a path: run the consumer under cProfile, write its stats there
+PROJECT = "prj_bench"
+
+
+def say(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def start_consumer(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
+    if PROFILE:
+        argv = [sys.executable, "-m", "bench.profiled_consumer", PROFILE]
+    else:
+        argv = [sys.executable, "-m", "invoicing", "serve", "--role", "consumer", "--port", str(port)]
+    with log.open("ab") as output:
+        process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
+    if PROFILE:
+        return process
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
+                return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the invoicing consumer did not start; see {log}") from None
+            time.sleep(0.2)
+
+
+def ingest(aggregates: Aggregates, process: subprocess.Popen, stack: Stack, expected: int) -> dict:
+    """Poll the aggregates from the first committed to the last; rate and CPU in that window."""
+    deadline = time.monotonic() + 120 + expected / 2_000
+    parts = {p.name: p.pid for p in stack.processes if p.pid}
+    counted = 0
+    while counted == 0:
+        counted = aggregates.events_counted(PROJECT)
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError("the invoicing consumer counted nothing")
+        time.sleep(0.02)
+    first, counted_first = time.monotonic(), counted
+    cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {"consumer": process.pid, **parts}.items()}
+    last_report = first
+    while counted < expected:
+        time.sleep(0.05)
+        counted = aggregates.events_counted(PROJECT)
+        if time.monotonic() - last_report > 10:
+            last_report = time.monotonic()
+            say(f"L4 counted {counted:,} of {expected:,} ({(counted - counted_first) / (last_report - first):,.0f}/s)")
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"the invoicing consumer counted {counted} of {expected} events")
+    seconds = time.monotonic() - first
+    cpu = {name: tree_cpu_seconds(pid) - cpu_first[name] for name, pid in {"consumer": process.pid, **parts}.items()}
+    events = expected - counted_first
+    return {"events": events, "seconds": seconds, "rate": events / seconds,
+            "cpu_us": {name: used * 1e6 / events for name, used in cpu.items()}}
+
+
+async def finalize(url: str, period: BillingPeriod) -> float:
+    engine = create_engine(url)
+    try:
+        started = time.monotonic()
+        async with engine.begin() as tx:
+            closing = await close_period(period.start, tx, SystemClock())
+        seconds = time.monotonic() - started
+        say(f"finalized {len(closing.finalized):,} invoices ({len(closing.not_invoiced)} accounts not invoiced)")
+        return seconds
+    finally:
+        await engine.dispose()
+
+
+def main() -> int:
+    state = Path(tempfile.mkdtemp(prefix="billing-bench-"))
+    stack = Stack(StackConfig.ephemeral(state, REPO / ".state" / "cache", environ={
+        k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "POSTGRES_URL")}))
+    consumer = None
+    try:
+        say(f"starting Kafka and PostgreSQL in {state}")
+        endpoints = stack.start()
+        url = endpoints.database_url("invoicing")
+        upgrade(MIGRATIONS, url)
+        now = datetime.now(UTC)
+        stream = UsageStream(ACCOUNTS, "ba_b", PROJECT, seed=7)
+        check_format(stream)
+        say(f"publishing {EVENTS:,} usage messages ({ACCOUNTS:,} accounts, 3 meters, 1% duplicates)")
+        published = asyncio.run(publish_bulk(endpoints.kafka_bootstrap_servers, stream, EVENTS, now, say))
+        say(f"published in {published:.1f} s ({EVENTS / published:,.0f}/s); {stream.expected.unique:,} unique")
+
+        l1_seconds, l1_cpu = asyncio.run(raw_consume(endpoints.kafka_bootstrap_servers, EVENTS))
+        l1 = EVENTS / l1_seconds
+        say(f"L1 raw consumer: {EVENTS:,} in {l1_seconds:.1f} s = {l1:,.0f} events/s, {l1_cpu * 1e6 / EVENTS:.1f} CPU µs/event")
+
+        env = {**os.environ, **endpoints.service_env("invoicing"), "INVOICING_CLOSE_INTERVAL_SECONDS": "86400",
+               # the period closer must not close last month while the bench is still counting it
+               "INVOICING_GRACE_PERIOD_HOURS": "100000"}
+        aggregates = Aggregates(url)
+        log = REPO / ".state" / "bench" / "invoicing-consumer.log"  # kept after the run, for a look
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.unlink(missing_ok=True)
+        consumer = start_consumer(env, free_port(), log)
+        l4 = ingest(aggregates, consumer, stack, stream.expected.unique)
+        say(f"L4 invoicing consumer: {l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
+            f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items()))
+        exact, wrong = aggregates.exact(PROJECT, stream.expected.hundredths, stream.expected.events)
+        say(f"aggregates exact: {exact} ({len(stream.expected.events):,} aggregates, {wrong} wrong)")
+
+        if PROFILE:
+            consumer.terminate()
+            consumer.wait(60)
+            say(f"profile of the consumer written to {PROFILE}")
+            return 0
+        say(f"freshness: {RATE:,} events/s for {FRESHNESS_SECONDS:.0f} s")
+        fresh = measure_freshness(endpoints.kafka_bootstrap_servers, aggregates, RATE, FRESHNESS_SECONDS)
+        say(f"freshness p50 {fresh['p50_ms']:.0f} ms, p99 {fresh['p99_ms']:.0f} ms, max {fresh['max_ms']:.0f} ms "
+            f"over {fresh['events']:,} events")
+
+        consumer.terminate()
+        consumer.wait(60)
+        consumer = None
+        period = BillingPeriod.containing(next(last_month_moments(1, now)))
+        finalize_seconds = asyncio.run(finalize(url, period))
+        invoices = aggregates.invoices(period.start)
+        say(f"finalizing {invoices:,} invoices took {finalize_seconds:.1f} s")
+        aggregates.close()
+        print(json.dumps({
+            "events": EVENTS, "accounts": ACCOUNTS,
+            "l1_events_per_s": round(l1), "l4_events_per_s": round(l4["rate"]), "ratio": round(l4["rate"] / l1, 3),
+            "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),
+            "cpu_us_per_event_by_process": {name: round(us, 1) for name, us in l4["cpu_us"].items()},
+            "freshness_p50_ms": round(fresh["p50_ms"]), "freshness_p99_ms": round(fresh["p99_ms"]),
+            "exact": exact, "finalize_10k_s": round(finalize_seconds, 1), "invoices_finalized": invoices,
+        }))
+        return 0
+    finally:
+        if consumer and consumer.poll() is None:
+            consumer.terminate()
+            consumer.wait(60)
+        stack.stop()
+        shutil.rmtree(state, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

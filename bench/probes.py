@@ -1,0 +1,105 @@
+"""What the benchmark measures with: CPU time of process trees, the baseline consumer (L1), and
+the aggregates as the invoicing database holds them."""
+
+import os
+import time
+import uuid
+from collections import defaultdict
+from decimal import Decimal
+
+import psycopg
+from aiokafka import AIOKafkaConsumer
+
+from bench.workload import TOPIC
+
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _stat(pid: int) -> tuple[int, float] | None:
+    """(parent pid, CPU seconds in user and system mode) of a live process."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return int(fields[1]), (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by `root` and every live descendant (PostgreSQL's backends, say)."""
+    stats = {}
+    for name in os.listdir("/proc"):
+        if name.isdigit() and (stat := _stat(int(name))):
+            stats[int(name)] = stat
+    children = defaultdict(list)
+    for pid, (parent, _) in stats.items():
+        children[parent].append(pid)
+    total, todo = 0.0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in stats:
+            total += stats[pid][1]
+            todo.extend(children[pid])
+    return total
+
+
+async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tuple[float, float]:
+    """L1: a bare aiokafka consumer in a new group reads `expected` messages and does nothing with
+    them. Returns (seconds from the first message to the last, CPU seconds of this process meanwhile)."""
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"bench-l1-{uuid.uuid4().hex[:8]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        seen, first, cpu_first = 0, None, 0.0
+        deadline = time.monotonic() + timeout
+        while seen < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            count = sum(len(records) for records in batches.values())
+            if count and first is None:
+                first, cpu_first = time.monotonic(), time.process_time()
+                count -= 1  # the clock starts at the first message
+                seen += 1
+            seen += count
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"L1 read {seen} of {expected} messages")
+        return time.monotonic() - first, time.process_time() - cpu_first
+    finally:
+        await consumer.stop()
+
+
+class Aggregates:
+    """Reads invoicing's usage aggregates directly (a plain connection, autocommit, read only)."""
+
+    def __init__(self, url: str) -> None:
+        self.connection = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
+
+    def events_counted(self, project: str) -> int:
+        row = self.connection.execute(
+            "SELECT coalesce(sum(event_count), 0) FROM usage_aggregates WHERE project_id = %s", (project,)).fetchone()
+        return int(row[0])
+
+    def counts_by_account(self, first: str, last: str) -> dict[str, int]:
+        """Events counted per account with an id in [first, last] (the primary key's range, so cheap)."""
+        rows = self.connection.execute(
+            "SELECT billing_account_id, sum(event_count) FROM usage_aggregates "
+            "WHERE billing_account_id BETWEEN %s AND %s GROUP BY 1", (first, last)).fetchall()
+        return {account: int(count) for account, count in rows}
+
+    def exact(self, project: str, hundredths: dict, events: dict) -> tuple[bool, int]:
+        """Whether every aggregate equals its expected sum and count (and no other exists);
+        with the number of aggregates that differ."""
+        rows = self.connection.execute(
+            "SELECT billing_account_id, project_id, meter, quantity, event_count FROM usage_aggregates "
+            "WHERE project_id = %s", (project,)).fetchall()
+        found = {(a, p, m): (q, c) for a, p, m, q, c in rows}
+        keys = set(found) | set(hundredths)
+        wrong = sum(1 for key in keys
+                    if found.get(key) != (Decimal(hundredths.get(key, 0)) / 100, events.get(key, 0)))
+        return wrong == 0, wrong
+
+    def invoices(self, period_start) -> int:
+        row = self.connection.execute("SELECT count(*) FROM invoices WHERE period_start = %s", (period_start,)).fetchone()
+        return int(row[0])
+
+    def close(self) -> None:
+        self.connection.close()
