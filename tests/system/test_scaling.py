@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from collections import defaultdict
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -50,10 +51,10 @@ async def _publish(bootstrap: str) -> dict[tuple[str, str], Decimal]:
                 expected[(account, meter)] += quantity
                 sent.append((key, value))
             pending.append(await producer.send("usage.recorded", value, key=key))
-            if len(pending) >= 2000:
+            if len(pending) >= 1000:
                 await asyncio.gather(*pending)
                 pending.clear()
-                await asyncio.sleep(0.05)  # a stream, not one burst: the group changes while it flows
+                await asyncio.sleep(1.0)  # a stream of about 1,000 events/s: the group changes while it flows
         await asyncio.gather(*pending)
     finally:
         await producer.stop()
@@ -73,6 +74,16 @@ def _applied(port: int) -> float:
         return 0.0
     return sum(float(line.rsplit(" ", 1)[1]) for line in lines
                if line.startswith("billing_messages_consumed_total{") and 'outcome="applied"' in line and "usage.recorded" in line)
+
+
+def _holds_partitions(port: int) -> bool:
+    """Joined the group and fetched from its partitions (it reports their lag)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+            return any(line.startswith("billing_consumer_lag{") and "usage.recorded" in line
+                       for line in response.read().decode().splitlines())
+    except OSError:
+        return False
 
 
 def _totals(url: str) -> dict[tuple[str, str], Decimal]:
@@ -100,21 +111,24 @@ def test_consumers_added_and_stopped_mid_stream_count_every_event_once(pytestcon
         first, second = _consumer(env, ports[0]), _consumer(env, ports[1])
         third = None
         try:
-            publishing = asyncio.new_event_loop()
-            producer_task = publishing.create_task(_publish(endpoints.kafka_bootstrap_servers))
-            # Let the stream start flowing through the first two, then change the group under it.
-            publishing.run_until_complete(asyncio.sleep(3))
-            third = _consumer(env, ports[2])
-            _wait(lambda: _applied(ports[0]) > 0 and _applied(ports[1]) > 0, 120, "both first consumers to apply usage")
-            first_applied = _applied(ports[0])
-            first.send_signal(signal.SIGKILL)
-            first.wait()
-            expected = publishing.run_until_complete(producer_task)
-            publishing.close()
+            # Both hold partitions before the stream starts: on a busy machine a process can take
+            # seconds to join, and one that joins after the others drained the topic applies nothing.
+            _wait(lambda: _holds_partitions(ports[0]) and _holds_partitions(ports[1]), 120, "both consumers to join")
+            # The stream flows from a thread of its own while the group changes under it.
+            with ThreadPoolExecutor(max_workers=1) as publisher:
+                publishing = publisher.submit(asyncio.run, _publish(endpoints.kafka_bootstrap_servers))
+                time.sleep(3)
+                third = _consumer(env, ports[2])
+                _wait(lambda: _applied(ports[0]) > 0 and _applied(ports[1]) > 0, 120, "both first consumers to apply usage")
+                _wait(lambda: _applied(ports[2]) > 0, 120, "the consumer added mid-stream to take partitions and apply usage")
+                first_applied = _applied(ports[0])
+                assert not publishing.done(), "the group changed mid-stream, not after it"
+                first.send_signal(signal.SIGKILL)
+                first.wait()
+                expected = publishing.result()
 
             asyncio.run(wait_for_lag_zero(endpoints.kafka_bootstrap_servers, "invoicing", "usage.recorded", timeout=240))
             _wait(lambda: _totals(url) == expected, 60, "the aggregates to equal the published usage")
-            assert _applied(ports[2]) > 0, "the consumer added mid-stream took partitions and applied usage"
             assert first_applied > 0
             print(json.dumps({"events": EVENTS, "applied_by": [first_applied, _applied(ports[1]), _applied(ports[2])]}))
         finally:
