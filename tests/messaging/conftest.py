@@ -6,6 +6,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from billing_runtime.database import create_engine
 from billing_runtime.messaging.tables import install
+from devstack.kafka import start_group_at_end as start_at_end
 from devstack.postgres import scratch_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -46,23 +47,4 @@ async def consume(bootstrap: str, key: str, count: int, topic: str = TOPIC, time
 
 
 async def start_group_at_end(bootstrap: str, group: str, topic: str = "usage.recorded") -> None:
-    """Commit `group`'s offsets at the topic's current end, as if the group had read the past:
-    tests that share a topic then only read what they publish themselves."""
-    from aiokafka import TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        (described,) = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(topic, p["partition"]) for p in described["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        ends = await consumer.end_offsets(partitions)
-        await consumer.commit({partition: offset for partition, offset in ends.items()})
-    finally:
-        await consumer.stop()
+    await start_at_end(bootstrap, group, [topic])

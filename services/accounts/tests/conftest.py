@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from billing_runtime.database import create_engine
 from billing_runtime.migrations import upgrade
+from devstack.kafka import start_group_at_end
 from devstack.postgres import scratch_database
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -53,28 +54,6 @@ CONSUMED_TOPICS = (
 )
 
 
-async def start_group_at_end(bootstrap: str, group: str, topics=CONSUMED_TOPICS) -> None:
-    """Commit the group's offsets at the topics' current ends, so it reads only what comes next
-    (the topics are shared with every other test)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(topics))
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()
-
-
 @pytest.fixture(scope="session")
 def accounts_settings(stack, accounts_database_url):
     import asyncio
@@ -86,7 +65,7 @@ def accounts_settings(stack, accounts_database_url):
         kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
         database_url=accounts_database_url,
     )
-    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name))
+    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name, CONSUMED_TOPICS))
     return settings
 
 

@@ -6,35 +6,16 @@ import time
 import uuid
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka import AIOKafkaProducer
 from billing_contracts import BillingAccountChangedV1, ChargeFailedV1, InvoiceFinalizedV1, InvoicePaidV1, new_envelope
 from billing_runtime.auth import development_token
+from devstack.kafka import start_group_at_end
 from fastapi.testclient import TestClient
 
 from notifications.entrypoints.http import create_app
 from notifications.settings import NotificationsSettings
 
 TOPICS = ("billing_account.changed", "charge.failed", "invoice.finalized", "invoice.paid", "invoice.not_paid")
-
-
-async def start_group_at_end(bootstrap: str, group: str) -> None:
-    """Commit the group's offsets at the topics' current ends, so it reads only what comes next
-    (the topics are shared with every other test)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(TOPICS))
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()
 
 
 async def publish(bootstrap: str, *envelopes) -> None:
@@ -72,7 +53,7 @@ def test_the_email_log_shows_a_sent_action_required_email_to_members_only(stack,
         billing_account_id=account_id, invoice_id=f"inv_{run}", invoice_number=f"INV-2026-11-{run}", attempt=1,
         amount=4200, currency="EUR", failure_kind="declined", customer_message="Your card was declined.",
         final=False, failed_at=datetime.now(UTC)), source="/billing/payments")
-    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name))
+    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name, TOPICS))
 
     def log_as(client, email):
         url = f"/v1/billing-accounts/{account_id}/notifications"
@@ -125,7 +106,7 @@ def test_admins_turn_receipts_on_and_action_required_mail_cannot_be_turned_off(s
         billing_account_id=account_id, invoice_id=f"inv_f{run}", invoice_number=f"INV-F-{run}", currency="USD",
         amount_due=1999, period_start=datetime(2026, 10, 1, tzinfo=UTC), period_end=datetime(2026, 11, 1, tzinfo=UTC),
         due_at=datetime(2026, 11, 15, tzinfo=UTC), finalized_at=datetime.now(UTC)), source="/billing/invoicing")
-    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name))
+    asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name, TOPICS))
     url = f"/v1/billing-accounts/{account_id}/notification-preferences"
 
     def as_(email):

@@ -177,3 +177,27 @@ async def _ensure_topics(bootstrap_servers: str, topics: Iterable[Topic]) -> Non
 def ensure_topics(bootstrap_servers: str, topics: Iterable[Topic]) -> None:
     """Create every registered topic that is missing, with its partitions and cleanup policy."""
     asyncio.run(_ensure_topics(bootstrap_servers, topics))
+
+
+async def start_group_at_end(bootstrap_servers: str, group: str, topics: Iterable[str]) -> None:
+    """Commit `group`'s offsets at the topics' current ends, as if it had read the past.
+
+    Tests on a broker shared with other tests start their consumer groups here, so that they
+    read only what they publish themselves.
+    """
+    from aiokafka import AIOKafkaConsumer, TopicPartition
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(list(topics))
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()
