@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from billing_contracts import BillingAccountChangedV1, ChargeFailedV1, new_envelope
 from billing_runtime.auth import development_token
 from billing_runtime.migrations import upgrade
+from devstack.kafka import start_group_at_end
 from devstack.postgres import scratch_database
 from fastapi.testclient import TestClient
 
@@ -81,7 +82,7 @@ def test_charge_failed_to_smtp_accepted_latency(stack):
             service_name=f"notifications-bench-{run}", database_url=url, kafka_bootstrap_servers=stack.kafka_bootstrap_servers,
             smtp_host=stack.smtp_host, smtp_port=stack.smtp_port, dashboard_base_url="https://dashboard.example",
         )
-        asyncio.run(_start_at_end(stack.kafka_bootstrap_servers, settings.service_name))
+        asyncio.run(start_group_at_end(stack.kafka_bootstrap_servers, settings.service_name, TOPICS))
         snapshot = new_envelope(BillingAccountChangedV1(
             billing_account_id=account_id, name="Bench Ltd", status="active", currency="USD", billing_emails=[billing],
             members=[{"user_id": "u1", "email": billing, "role": "owner"}], version=1, changed_at=datetime.now(UTC),
@@ -139,22 +140,3 @@ async def _queued_times(url: str, account_id: str) -> dict[str, float]:
     return {row.subject.split("invoice ", 1)[1].split()[0]: row.created_at.timestamp() for row in rows}
 
 
-async def _start_at_end(bootstrap: str, group: str) -> None:
-    """The bench's consumer group starts at the topics' ends (they are shared with every test)."""
-    from aiokafka import AIOKafkaConsumer, TopicPartition
-    from aiokafka.admin import AIOKafkaAdminClient
-
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        described = await admin.describe_topics(list(TOPICS))
-    finally:
-        await admin.close()
-    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        consumer.assign(partitions)
-        await consumer.commit(dict(await consumer.end_offsets(partitions)))
-    finally:
-        await consumer.stop()

@@ -15,8 +15,8 @@ def main(out: Path) -> int:
     for service in SERVICES:
         http = importlib.import_module(f"{service}.entrypoints.http")
         app = http.create_app()  # builds only: nothing connects until the lifespan runs
-        (out / f"{service}.openapi.json").write_text(json.dumps(app.openapi(), indent=2) + "\n")
-        (out / f"{service}.asyncapi.json").write_text(json.dumps(asyncapi_document(app.state.runtime), indent=2) + "\n")
+        (out / f"{service}.openapi.json").write_text(json.dumps(app.openapi(), indent=2, sort_keys=True) + "\n")
+        (out / f"{service}.asyncapi.json").write_text(json.dumps(asyncapi_document(app.state.runtime), indent=2, sort_keys=True) + "\n")
         print(f"wrote {out}/{service}.openapi.json and {service}.asyncapi.json")
     return 0
 
