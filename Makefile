@@ -1,5 +1,7 @@
 # The two commands: `make run` starts the platform, `make test` passes every test.
-# Both install what they need: uv (into .state/tools), then the locked workspace (.venv).
+# Both install what they need: uv (into .state/tools), then the locked workspace (.venv):
+# the hash-pinned third-party packages of locks/workspace.txt, and the workspace's own
+# packages editable on top of them.
 
 SHELL := /bin/bash
 UV_VERSION := 0.13.8
@@ -15,8 +17,13 @@ $(TOOLS)/bin/uv:
 	python3 -m venv $(TOOLS)
 	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 
-.venv/.synced: uv.lock pyproject.toml */pyproject.toml services/*/pyproject.toml deploy/local/pyproject.toml | $(UV)
-	@$(UV) sync --frozen --all-packages --quiet
+WORKSPACE_PACKAGES := contracts runtime deploy/local $(wildcard services/*)
+
+.venv/.synced: locks/workspace.txt pyproject.toml */pyproject.toml services/*/pyproject.toml deploy/local/pyproject.toml | $(UV)
+	@test -x $(PY) || $(UV) venv --quiet .venv
+	@$(UV) pip sync --quiet --python $(PY) --require-hashes locks/workspace.txt
+	@$(UV) pip install --quiet --python $(PY) --no-deps $(addprefix -e ./,$(WORKSPACE_PACKAGES))
+	@$(UV) pip check --quiet --python $(PY) || { echo "error: locks/workspace.txt misses a dependency; run make lock"; exit 1; }
 	@touch $@
 
 install: .venv/.synced  ## the locked workspace in .venv
@@ -60,8 +67,8 @@ dead-letters: install  ## list the dead letters of TOPIC (e.g. make dead-letters
 replay: install  ## replay one: make replay TOPIC=usage.recorded AT=0:17 [VALUE=fixed.json]
 	@$(PY) -m billing_runtime.messaging.dead_letter_cli replay $(TOPIC) --at $(AT) $(if $(VALUE),--value-file $(VALUE))
 
-lock:  ## after changing dependencies
-	$(UV) lock
+lock: | $(UV)  ## after changing dependencies (UPGRADE=1 to move every package to its newest)
+	UV=$(UV) locks/compile.sh
 
 clean: stop
 	rm -rf .state/run .state/test-*

@@ -13,7 +13,7 @@
    class built from exactly the container's environment, so an unknown variable, a missing one,
    a wrong type, a development secret in production, a wrong role or port all fail here; ports,
    probes, Services, autoscalers, budgets, migrations, secrets by reference, images built from
-   only the service's package (the uv.lock closure), the topics the provisioning runs create
+   only the service's package (its lock closure in locks/), the topics the provisioning runs create
    (deploy/topics.py's own plan) against `billing_contracts.TOPICS`, and the alerts' metrics
    against the metrics the runtime exports.
 
@@ -230,34 +230,35 @@ def health_paths() -> set[str]:
     return {route.path for route in health_router(SimpleNamespace()).routes}
 
 
-def lock_closure(package: str, lock_file: Path = REPO / "uv.lock") -> set[str]:
-    """Every package `package` installs without dev groups, per uv.lock."""
-    lock = {p["name"]: p for p in tomllib.loads(lock_file.read_text())["package"]}
+def workspace_members() -> dict[str, str]:
+    """Workspace package name -> its directory, from the root pyproject's workspace members."""
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    members = {}
+    for pattern in root["tool"]["uv"]["workspace"]["members"]:
+        for directory in sorted(REPO.glob(pattern)):
+            if (directory / "pyproject.toml").exists():
+                project = tomllib.loads((directory / "pyproject.toml").read_text())["project"]
+                members[project["name"]] = directory.relative_to(REPO).as_posix()
+    return members
+
+
+def _requirement_name(requirement: str) -> str:
+    return re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0].lower().replace("_", "-")
+
+
+def lock_closure(package: str, locks: Path = REPO / "locks") -> set[str]:
+    """Every package the image of `package` installs: the workspace packages it depends on (per
+    their pyproject.toml) and the third-party ones its lock file (locks/<service>.txt) pins."""
+    members = workspace_members()
     seen, todo = set(), [package]
     while todo:
         name = todo.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        entry = lock[name]
-        deps = list(entry.get("dependencies", []))
-        for dep in deps:
-            todo.append(dep["name"])
-            for extra in dep.get("extra", []):
-                deps_extra = entry.get("optional-dependencies", {})  # noqa: F841 - extras are on the dep
-                todo += [d["name"] for d in lock[dep["name"]].get("optional-dependencies", {}).get(extra, [])]
-    return seen
-
-
-def workspace_members(lock_file: Path = REPO / "uv.lock") -> dict[str, str]:
-    """Workspace package name -> its directory (editable/virtual sources in uv.lock)."""
-    members = {}
-    for package in tomllib.loads(lock_file.read_text())["package"]:
-        source = package.get("source", {})
-        path = source.get("editable") or source.get("virtual")
-        if path is not None and path != ".":
-            members[package["name"]] = path
-    return members
+        if name not in seen:
+            seen.add(name)
+            project = tomllib.loads((REPO / members[name] / "pyproject.toml").read_text())["project"]
+            todo += [d for d in map(_requirement_name, project.get("dependencies", [])) if d in members]
+    pinned = re.findall(r"^([A-Za-z0-9_.-]+)==", (locks / f"{package.removeprefix('billing-')}.txt").read_text(), re.M)
+    return seen | {_requirement_name(name) for name in pinned}
 
 
 @cache
@@ -777,15 +778,18 @@ def check_dockerfile(stages: list[Stage], dockerignore: str | None = None) -> li
     for stage in stages:
         if not any(re.fullmatch(r"SERVICE(=.*)?", a.args) for a in stage.all("ARG")):
             problems.append(f"Dockerfile: stage {stage.name or stage.base} does not declare ARG SERVICE")
-    syncs = [i.args for s in stages[:-1] for i in s.all("RUN") if re.search(r"\buv (sync|export)\b", i.args)]
+    installs = [i.args for s in stages[:-1] for i in s.all("RUN") if re.search(r"\buv pip (sync|install)\b", i.args)]
+    syncs = [command for command in installs if re.search(r"\buv pip sync\b", command)]
     if not syncs:
-        problems.append("Dockerfile: the builder does not install with `uv sync` / `uv export`")
+        problems.append("Dockerfile: the builder does not install the lock with `uv pip sync`")
     for command in syncs:
-        for flag in ("--frozen", "--no-dev"):
-            if flag not in command:
-                problems.append(f"Dockerfile: `{command}` lacks {flag}")
-        if not re.search(r"--package\s+\"?billing-\$\{?SERVICE\}?\"?", command):
-            problems.append(f"Dockerfile: `{command}` does not install only billing-$SERVICE")
+        if "--require-hashes" not in command:
+            problems.append(f"Dockerfile: `{command}` lacks --require-hashes")
+        if not re.search(r"locks/\$\{?SERVICE\}?\.txt", command):
+            problems.append(f"Dockerfile: `{command}` does not install the service's own lock (locks/${{SERVICE}}.txt)")
+    for command in installs:
+        if "uv pip install" in command and "--no-deps" not in command:
+            problems.append(f"Dockerfile: `{command}` lacks --no-deps (dependencies come from the lock alone)")
     if any(i.args.startswith("--from=") for i in final.all("COPY")):
         for i in final.all("COPY"):
             source = re.match(r"--from=(\S+)", i.args)
@@ -794,16 +798,16 @@ def check_dockerfile(stages: list[Stage], dockerignore: str | None = None) -> li
     else:
         problems.append("Dockerfile: the final stage copies nothing from the builder (not multi-stage)")
 
-    # Sources copied: exactly the workspace packages in the lock closure of each service.
+    # Packages copied: exactly the workspace packages in the lock closure of each service.
     members = workspace_members()
     copied = {re.sub(r"^--\S+\s+", "", i.args).split()[0] for s in stages for i in s.all("COPY") if "--from" not in i.args}
     for service in SERVICES:
         closure = lock_closure(f"billing-{service}")
-        needed = {members[m] + "/src" for m in closure if m in members}
-        sources = {c.replace("${SERVICE}", service).replace("$SERVICE", service).rstrip("/") for c in copied
-                   if c.endswith("/src") or "/src" in c}
-        if sources != needed:
-            problems.append(f"Dockerfile: for {service} copies sources {sorted(sources)}, its lock closure needs {sorted(needed)}")
+        needed = {members[m] for m in closure if m in members}
+        packages = {c.replace("${SERVICE}", service).replace("$SERVICE", service).rstrip("/") for c in copied}
+        packages &= set(members.values()) | {f"services/{o}" for o in SERVICES}
+        if packages != needed:
+            problems.append(f"Dockerfile: for {service} copies packages {sorted(packages)}, its lock closure needs {sorted(needed)}")
         others = {f"billing-{o}" for o in SERVICES if o != service} | {"billing-devstack"}
         if closure & others:
             problems.append(f"Dockerfile: billing-{service} depends on {sorted(closure & others)}")
@@ -839,9 +843,12 @@ def check_dockerfile(stages: list[Stage], dockerignore: str | None = None) -> li
         rules = _dockerignore_rules(dockerignore)
         for source in sorted(copied):
             for service in SERVICES:
-                path = source.replace("${SERVICE}", service)
-                if dockerignored(path, rules):
-                    problems.append(f".dockerignore: leaves out {path}, which the Dockerfile copies")
+                path = source.replace("${SERVICE}", service).rstrip("/")
+                # A package folder is sent as its metadata and sources, nothing else of it.
+                wanted = [f"{path}/pyproject.toml", f"{path}/src"] if (REPO / path).is_dir() else [path]
+                for part in wanted:
+                    if dockerignored(part, rules):
+                        problems.append(f".dockerignore: leaves out {part}, which the Dockerfile copies")
                 if not (REPO / path).exists():
                     problems.append(f"Dockerfile: copies {path}, which does not exist")
         for private in (".state", ".venv", ".git", "tests"):

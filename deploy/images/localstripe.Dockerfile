@@ -1,4 +1,4 @@
-# The Stripe API emulator for the compose stack: `localstripe` from PyPI, the version uv.lock pins.
+# The Stripe API emulator for the compose stack: `localstripe` from PyPI, the version locks/workspace.txt pins.
 #
 #   docker build -f deploy/images/localstripe.Dockerfile -t billing-localstripe deploy/images
 FROM python:3.11-slim-bookworm
