@@ -30,7 +30,7 @@ def open_account(client, person):
     return open_one
 
 
-def test_billing_details_are_kept_shown_and_published_as_billing_emails(client, open_account, outbox_snapshots):
+def test_billing_details_are_kept_shown_and_published_with_the_snapshot(client, open_account, outbox_snapshots):
     account_id, _, owner = open_account()
     assert client.get(f"{ACCOUNTS}/{account_id}/billing-details", headers=owner).status_code == 404
 
@@ -53,6 +53,11 @@ def test_billing_details_are_kept_shown_and_published_as_billing_emails(client, 
     assert [(s.version, s.billing_emails) for s in snapshots] == [
         (1, ("billing@acme.example",)), (2, ("ap@acme.example", "cfo@acme.example")),
     ]
+    # The details travel with the snapshot, for invoicing to print on the invoices it issues.
+    assert (snapshots[0].legal_name, snapshots[0].billing_address, snapshots[0].tax_id) == (None, None, None)
+    latest = snapshots[-1]
+    assert (latest.legal_name, latest.tax_id) == ("Acme GmbH", "DE123456789")
+    assert latest.billing_address.model_dump() == expected["address"]
 
 
 @pytest.mark.parametrize(

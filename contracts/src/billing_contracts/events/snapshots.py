@@ -44,6 +44,19 @@ class AccountMember(BaseModel):
     role: MemberRole = Field(description="What the member may do on the account.", examples=["owner"])
 
 
+class BillingAddress(BaseModel):
+    """The postal address printed on the account's invoices."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    line1: str = Field(min_length=1, max_length=200, description="Street and number.", examples=["Rheinstrasse 4"])
+    line2: str | None = Field(default=None, max_length=200, description="Floor, suite, c/o.", examples=["3rd floor", None])
+    city: str = Field(min_length=1, max_length=100, description="City or town.", examples=["Mainz"])
+    postal_code: str = Field(min_length=1, max_length=20, description="Postal code.", examples=["55116"])
+    region: str | None = Field(default=None, max_length=100, description="State or province.", examples=["RP", None])
+    country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2 country code.", examples=["DE"])
+
+
 class BillingAccountChangedV1(Event):
     """The billing account as it is now, published by accounts after every change."""
 
@@ -61,6 +74,19 @@ class BillingAccountChangedV1(Event):
     members: tuple[AccountMember, ...] = Field(
         description="Everyone with access to the account, with their role.",
         examples=[[{"user_id": "usr_19dK", "email": "ada@example.com", "role": "owner"}]],
+    )
+    legal_name: str | None = Field(
+        default=None, min_length=1, max_length=200,
+        description="Who is invoiced, as printed on invoices; null until the billing details are set.",
+        examples=["Acme Rockets GmbH", None],
+    )
+    billing_address: BillingAddress | None = Field(
+        default=None, description="The address printed on invoices; null until the billing details are set.",
+        examples=[{"line1": "Rheinstrasse 4", "city": "Mainz", "postal_code": "55116", "country": "DE"}, None],
+    )
+    tax_id: str | None = Field(
+        default=None, max_length=50, description="The customer's tax id, printed on invoices when given.",
+        examples=["DE123456789", None],
     )
     version: SnapshotVersion = VERSION
     changed_at: UtcDatetime = CHANGED_AT

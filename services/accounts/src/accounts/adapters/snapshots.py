@@ -5,7 +5,14 @@ with the account as it now is, in the same transaction: the rows and the snapsho
 together or not at all, and the relay publishes the snapshot keyed by the account id.
 """
 
-from billing_contracts import AccountMember, BillingAccountChangedV1, BillingAccountStatus, MemberRole, new_envelope
+from billing_contracts import (
+    AccountMember,
+    BillingAccountChangedV1,
+    BillingAccountStatus,
+    BillingAddress,
+    MemberRole,
+    new_envelope,
+)
 from billing_runtime.messaging.outbox import publish_events
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,6 +23,10 @@ SOURCE = "/billing/accounts"
 
 
 def account_snapshot(account: BillingAccount) -> BillingAccountChangedV1:
+    # The billing details travel with the snapshot: invoicing copies them onto each invoice it
+    # finalizes, so an invoice shows the details in force when it was issued.
+    details = account.billing_details
+    address = details.address if details else None
     return BillingAccountChangedV1(
         billing_account_id=account.id,
         name=account.name,
@@ -23,6 +34,12 @@ def account_snapshot(account: BillingAccount) -> BillingAccountChangedV1:
         currency=account.currency,
         billing_emails=account.billing_emails,
         members=tuple(_snapshot_member(member) for member in account.members),
+        legal_name=details.legal_name if details else None,
+        billing_address=BillingAddress(
+            line1=address.line1, line2=address.line2, city=address.city, postal_code=address.postal_code,
+            region=address.region, country=address.country,
+        ) if address else None,
+        tax_id=details.tax_id if details else None,
         version=account.version,
         changed_at=account.updated_at,
     )
