@@ -1,20 +1,22 @@
-"""What invoicing keeps of each billing account: the currency it is invoiced in."""
+"""What invoicing keeps of each billing account: its currency and who its invoices are addressed to."""
 
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.tables import ACCOUNT_REPLICA
+from invoicing.domain.billed_to import BilledTo
 
 
-async def save_currency(tx: AsyncConnection, billing_account_id: str, currency: str, version: int) -> bool:
-    """Keep the snapshot's currency unless a newer snapshot is already held; whether it was kept."""
-    statement = insert(ACCOUNT_REPLICA).values(billing_account_id=billing_account_id, currency=currency, version=version)
+async def save_account(
+    tx: AsyncConnection, billing_account_id: str, currency: str, billed_to: BilledTo, version: int,
+) -> bool:
+    """Keep the snapshot's state unless a newer snapshot is already held; whether it was kept."""
+    state = {"currency": currency, "billed_to": billed_to.to_json(), "version": version}
+    statement = insert(ACCOUNT_REPLICA).values(billing_account_id=billing_account_id, **state)
     kept = await tx.execute(
         statement.on_conflict_do_update(
-            index_elements=["billing_account_id"],
-            set_={"currency": currency, "version": version},
-            where=ACCOUNT_REPLICA.c.version < version,
+            index_elements=["billing_account_id"], set_=state, where=ACCOUNT_REPLICA.c.version < version,
         ).returning(ACCOUNT_REPLICA.c.version)
     )
     return kept.first() is not None
@@ -23,3 +25,9 @@ async def save_currency(tx: AsyncConnection, billing_account_id: str, currency: 
 async def currency_of(tx: AsyncConnection, billing_account_id: str) -> str | None:
     query = select(ACCOUNT_REPLICA.c.currency).where(ACCOUNT_REPLICA.c.billing_account_id == billing_account_id)
     return (await tx.execute(query)).scalar()
+
+
+async def billed_to_of(tx: AsyncConnection, billing_account_id: str) -> BilledTo | None:
+    query = select(ACCOUNT_REPLICA.c.billed_to).where(ACCOUNT_REPLICA.c.billing_account_id == billing_account_id)
+    stored = (await tx.execute(query)).scalar()
+    return BilledTo.from_json(stored) if stored else None

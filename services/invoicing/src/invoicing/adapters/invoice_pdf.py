@@ -29,6 +29,7 @@ def invoice_text(invoice: Invoice) -> list[str]:
         f"Due: {invoice.due_at:%Y-%m-%d}" if invoice.due_at else "Due: -",
         f"Status: {invoice.status.value}",
         "",
+        *(["Bill to:", *(f"  {line}" for line in invoice.billed_to.printed()), ""] if invoice.billed_to else []),
         "Project / meter / usage period / quantity / price / amount",
     ]
     subtotals: dict[str, int] = {}

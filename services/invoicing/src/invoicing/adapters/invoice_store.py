@@ -9,6 +9,7 @@ from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.tables import INVOICE_LINES, INVOICE_NUMBERS, INVOICES
+from invoicing.domain.billed_to import BilledTo
 from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from invoicing.domain.periods import BillingPeriod
 
@@ -27,6 +28,7 @@ async def add_invoice(tx: AsyncConnection, invoice: Invoice) -> bool:
             project_id=invoice.project_id, period_start=invoice.period.start, period_end=invoice.period.end, currency=invoice.currency,
             amount_due=invoice.amount_due, status=invoice.status.value, finalized_at=invoice.finalized_at,
             due_at=invoice.due_at, paid_at=invoice.paid_at,
+            billed_to=invoice.billed_to.to_json() if invoice.billed_to else None,
         )
         .on_conflict_do_nothing(constraint="invoices_one_per_account_period_project")
         .returning(INVOICES.c.id)
@@ -97,6 +99,7 @@ def _invoice(row: Row, lines: tuple[InvoiceLine, ...] = ()) -> Invoice:
         period=BillingPeriod(row.period_start), currency=row.currency, amount_due=row.amount_due,
         status=InvoiceStatus(row.status), finalized_at=_utc(row.finalized_at), due_at=_utc(row.due_at),
         paid_at=_utc(row.paid_at), lines=lines, project_id=row.project_id,
+        billed_to=BilledTo.from_json(row.billed_to) if row.billed_to else None,
     )
 
 

@@ -57,6 +57,8 @@ ACCOUNT_REPLICA = Table(
     METADATA,
     Column("billing_account_id", Text, primary_key=True),
     Column("currency", Text, nullable=False),
+    Column("billed_to", JSONB),
+    # billed_to: the account's billing details (BilledTo.to_json), copied onto every invoice issued.
     Column("version", Integer, nullable=False),
 )
 
@@ -109,6 +111,7 @@ INVOICES = Table(
     Column("finalized_at", DateTime(timezone=True)),
     Column("due_at", DateTime(timezone=True)),
     Column("paid_at", DateTime(timezone=True)),
+    Column("billed_to", JSONB),
     UniqueConstraint("billing_account_id", "period_start", "project_id", name="invoices_one_per_account_period_project",
                      postgresql_nulls_not_distinct=True),
     CheckConstraint(f"status IN ({STATUSES})", name="invoices_status_known"),

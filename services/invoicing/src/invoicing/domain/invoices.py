@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 
+from invoicing.domain.billed_to import BilledTo
 from invoicing.domain.errors import InvalidInvoiceTransition, InvoiceAlreadyPaid
 from invoicing.domain.money import invoice_total
 from invoicing.domain.periods import BillingPeriod
@@ -134,11 +135,15 @@ class Invoice:
     lines: tuple[InvoiceLine, ...] = ()
     project_id: str | None = None
     """The project invoiced, when the account is invoiced per project."""
+    billed_to: BilledTo | None = None
+    """The account's billing details when the invoice was finalized; None until the account's
+    snapshot has reached invoicing."""
 
 
 def finalize_invoice(
     *, invoice_id: str, number: str, billing_account_id: str, period: BillingPeriod, currency: str,
     lines: Iterable[InvoiceLine], finalized_at: datetime, project_id: str | None = None,
+    billed_to: BilledTo | None = None,
 ) -> Invoice:
     """A finalized invoice: its total is fixed as the sum of its lines, and payment is now expected."""
     lines = tuple(lines)
@@ -154,6 +159,7 @@ def finalize_invoice(
         due_at=finalized_at + PAYMENT_TERMS,
         lines=lines,
         project_id=project_id,
+        billed_to=billed_to,
     )
 
 

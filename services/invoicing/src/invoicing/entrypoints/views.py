@@ -5,7 +5,30 @@ from decimal import Decimal
 
 from pydantic import BaseModel, Field
 
+from invoicing.domain.billed_to import BilledTo
 from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
+
+
+class AddressView(BaseModel):
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str = Field(description="ISO 3166-1 alpha-2.")
+
+
+class BilledToView(BaseModel):
+    """The account's billing details as they were when the invoice was finalized."""
+
+    legal_name: str
+    billing_emails: list[str]
+    address: AddressView | None
+    tax_id: str | None
+
+    @classmethod
+    def of(cls, billed_to: BilledTo | None) -> "BilledToView | None":
+        return cls.model_validate(billed_to.to_json()) if billed_to else None
 
 
 class InvoiceSummary(BaseModel):
@@ -60,6 +83,8 @@ class ProjectSubtotal(BaseModel):
 
 
 class InvoiceView(InvoiceSummary):
+    billed_to: BilledToView | None = Field(
+        description="Who the invoice is addressed to: the billing details in force when it was finalized.")
     lines: list[InvoiceLineView]
     subtotals: list[ProjectSubtotal] = Field(description="Per project, in minor units; they add up to amount_due.")
 
@@ -68,5 +93,5 @@ class InvoiceView(InvoiceSummary):
         subtotals: dict[str, int] = {}
         for line in invoice.lines:
             subtotals[line.project_id] = subtotals.get(line.project_id, 0) + line.amount
-        return cls(**InvoiceSummary.of(invoice).model_dump(), lines=[InvoiceLineView.of(l, invoice) for l in invoice.lines],
+        return cls(**InvoiceSummary.of(invoice).model_dump(), billed_to=BilledToView.of(invoice.billed_to), lines=[InvoiceLineView.of(l, invoice) for l in invoice.lines],
                    subtotals=[ProjectSubtotal(project_id=p, amount=a) for p, a in sorted(subtotals.items())])

@@ -39,7 +39,8 @@ async def close_period(
     one) and none for the period yet.
 
     Each invoice is payment_pending, due 14 days after finalizing, in the account's currency
-    (USD until the account's snapshot arrives), priced at the prices in effect at the start of
+    (USD until the account's snapshot arrives), addressed with the account's billing details as
+    they are now, priced at the prices in effect at the start of
     each usage period; `invoice.finalized` joins the same transaction. Closing again finalizes
     nothing new; usage arriving after an account was invoiced goes on its next invoice.
     """
@@ -51,6 +52,7 @@ async def close_period(
     not_invoiced: dict[str, str] = {}
     for account in await usage_ledger.accounts_to_invoice(tx, period.start):
         currency = await account_replica.currency_of(tx, account) or DEFAULT_CURRENCY
+        billed_to = await account_replica.billed_to_of(tx, account)
         late = await usage_ledger.late_usage_of(tx, account, period.start)
         try:
             lines = price_lines(await usage_ledger.usage_of(tx, account, period.start), price_book, currency, late)
@@ -63,7 +65,7 @@ async def close_period(
             invoice = finalize_invoice(
                 invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
                 billing_account_id=account, period=period, currency=currency, lines=project_lines,
-                finalized_at=finalized_at, project_id=project,
+                finalized_at=finalized_at, project_id=project, billed_to=billed_to,
             )
             if await invoice_store.add_invoice(tx, invoice):
                 finalized.append(invoice)
