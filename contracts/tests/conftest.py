@@ -24,6 +24,7 @@ from billing_contracts import (
     MemberRole,
     PaymentMethodsChangedV1,
     PrimaryPaymentMethod,
+    ProjectLinkedV1,
     UsageRecordedV1,
 )
 
@@ -82,6 +83,10 @@ def one_of_each() -> list[Event]:
                 payment_method_id="pm_1Nq8", brand="visa", last4="4242", exp_month=12, exp_year=2030
             ),
             count=2, version=5, changed_at=MAY_1,
+        ),
+        ProjectLinkedV1(
+            billing_account_id=ACCOUNT, project_id="prj_4kT9wQ", linked_from=MAY_1,
+            previous_billing_account_id="ba_3Jk8pQz1",
         ),
     ]
 

@@ -24,7 +24,12 @@ def test_event_topics_keep_their_partitions_and_cleanup() -> None:
         "charge.failed": (6, Cleanup.DELETE),
         "billing_account.changed": (6, Cleanup.COMPACT),
         "payment_methods.changed": (6, Cleanup.COMPACT),
+        "project.linked": (6, Cleanup.DELETE),
     }
+
+
+def test_project_links_are_kept_for_ever() -> None:
+    assert topic("project.linked").config() == {"cleanup.policy": "delete", "retention.ms": "-1"}
 
 
 def test_topic_names_are_unique_and_every_message_is_keyed_by_account() -> None:

@@ -31,6 +31,7 @@ from billing_contracts.events import (
     MemberRole,
     PaymentMethodsChangedV1,
     PrimaryPaymentMethod,
+    ProjectLinkedV1,
     UsageRecordedV1,
 )
 from billing_contracts.topics import TOPICS, Cleanup, Topic, dead_letter_topic, topic
@@ -61,6 +62,7 @@ __all__ = [
     "MemberRole",
     "PaymentMethodsChangedV1",
     "PrimaryPaymentMethod",
+    "ProjectLinkedV1",
     "Topic",
     "UnknownEventType",
     "UnknownSchemaVersion",

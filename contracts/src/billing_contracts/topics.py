@@ -20,7 +20,7 @@ DEAD_LETTER_SUFFIX = ".dead_lettered"
 
 class Cleanup(StrEnum):
     DELETE = "delete"
-    """Events expire after `retention_ms`."""
+    """Events expire after `retention_ms`, or never when it is None."""
     COMPACT = "compact"
     """Snapshots: Kafka keeps the latest message per key (billing account) for ever."""
 
@@ -40,8 +40,8 @@ class Topic:
     def config(self) -> dict[str, str]:
         """Kafka topic configuration for this topic."""
         config = {"cleanup.policy": self.cleanup.value}
-        if self.cleanup is Cleanup.DELETE and self.retention_ms is not None:
-            config["retention.ms"] = str(self.retention_ms)
+        if self.cleanup is Cleanup.DELETE:
+            config["retention.ms"] = str(-1 if self.retention_ms is None else self.retention_ms)
         return config
 
     @property
@@ -77,6 +77,9 @@ _EVENT_TOPICS: tuple[Topic, ...] = (
     Topic("charge.failed", partitions=6, retention_ms=90 * DAY_MS, versions=(1,)),
     Topic("billing_account.changed", partitions=6, cleanup=Cleanup.COMPACT, retention_ms=None, versions=(1,)),
     Topic("payment_methods.changed", partitions=6, cleanup=Cleanup.COMPACT, retention_ms=None, versions=(1,)),
+    # A project's links are its billing history: every one is kept (compaction by account would
+    # drop all but an account's latest link).
+    Topic("project.linked", partitions=6, retention_ms=None, versions=(1,)),
 )
 
 TOPICS: tuple[Topic, ...] = _EVENT_TOPICS + tuple(_dead_letter_topic(t) for t in _EVENT_TOPICS)

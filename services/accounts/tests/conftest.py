@@ -129,19 +129,24 @@ def publish(stack):
 
 
 @pytest.fixture
-def outbox_snapshots(accounts_database_url):
-    """The `billing_account.changed` snapshots staged for an account, oldest first."""
+def outbox_events(accounts_database_url):
+    """The events staged on a topic for an account, oldest first."""
     import psycopg
     from billing_contracts import parse_event
 
     plain_url = accounts_database_url.replace("postgresql+psycopg://", "postgresql://")
 
-    def read(billing_account_id: str) -> list:
+    def read(topic: str, billing_account_id: str) -> list:
         with psycopg.connect(plain_url) as connection:
             rows = connection.execute(
-                "SELECT payload FROM outbox WHERE topic = 'billing_account.changed' AND key = %s ORDER BY id",
-                (billing_account_id,),
+                "SELECT payload FROM outbox WHERE topic = %s AND key = %s ORDER BY id", (topic, billing_account_id),
             ).fetchall()
         return [parse_event(bytes(row[0])).data for row in rows]
 
     return read
+
+
+@pytest.fixture
+def outbox_snapshots(outbox_events):
+    """The `billing_account.changed` snapshots staged for an account, oldest first."""
+    return lambda billing_account_id: outbox_events("billing_account.changed", billing_account_id)

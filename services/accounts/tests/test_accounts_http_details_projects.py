@@ -96,7 +96,7 @@ def test_every_missing_billing_detail_is_named(client, open_account):
 
 
 def test_the_platform_links_projects_and_an_administrator_of_both_accounts_moves_them(
-    client, open_account, person, service_token
+    client, open_account, person, service_token, outbox_events
 ):
     first_id, _, owner = open_account()
     second_id, _, _ = open_account("other")
@@ -141,5 +141,12 @@ def test_the_platform_links_projects_and_an_administrator_of_both_accounts_moves
                         params={"at": (switched - timedelta(microseconds=1)).isoformat()}, headers=platform)
     after = client.get(f"/v1/projects/{project}/billing-account", params={"at": switched.isoformat()}, headers=platform)
     assert (before.json()["billing_account_id"], after.json()["billing_account_id"]) == (first_id, second_id_2)
+
+    # Each link, once (not the retried one), is published for the services that bill usage.
+    [first_link] = outbox_events("project.linked", first_id)
+    [move] = outbox_events("project.linked", second_id_2)
+    assert (first_link.project_id, first_link.previous_billing_account_id) == (project, None)
+    assert (move.project_id, move.previous_billing_account_id, move.linked_from) == (project, first_id, switched)
+    assert first_link.linked_from == datetime.fromisoformat(history[0]["linked_from"])
     assert client.get(f"/v1/projects/{project}/billing-account", params={"at": switched.isoformat()},
                       headers=owner).status_code == 403

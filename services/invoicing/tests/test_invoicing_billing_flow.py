@@ -116,7 +116,7 @@ async def test_usage_counts_once_then_one_invoice_per_account_then_charges_settl
     usd_vcpu, usd_egress = usage(usd, "prj_c", "compute.vcpu_hours", "12.5", at), usage(usd, "prj_c", "network.egress_gb", "0.5", at)
 
     assert kit.subscriptions.batch == {"usage.recorded": True, "billing_account.changed": False,
-                                          "charge.succeeded": False, "charge.failed": False}
+                                          "project.linked": False, "charge.succeeded": False, "charge.failed": False}
     await kit.deliver("billing_account.changed", [snapshot(eur, "EUR", 2, at)])
     await kit.deliver("billing_account.changed", [snapshot(eur, "USD", 1, at)])  # an older snapshot, late
     # A duplicate inside the batch, and a redelivery in the next batch: each counts once.

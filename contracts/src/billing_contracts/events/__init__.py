@@ -14,6 +14,7 @@ from billing_contracts.events.invoices import (
     InvoicePaymentDueV1,
     InvoiceVoidedV1,
 )
+from billing_contracts.events.projects import ProjectLinkedV1
 from billing_contracts.events.snapshots import (
     AccountMember,
     BillingAccountChangedV1,
@@ -37,6 +38,7 @@ EVENTS = EventRegistry(
         ChargeFailedV1,
         BillingAccountChangedV1,
         PaymentMethodsChangedV1,
+        ProjectLinkedV1,
     ]
 )
 
@@ -59,5 +61,6 @@ __all__ = [
     "MemberRole",
     "PaymentMethodsChangedV1",
     "PrimaryPaymentMethod",
+    "ProjectLinkedV1",
     "UsageRecordedV1",
 ]

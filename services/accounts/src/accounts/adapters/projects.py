@@ -1,7 +1,13 @@
-"""Projects and their link history. Writers pass the open transaction; nothing here commits."""
+"""Projects and their link history. Writers pass the open transaction; nothing here commits.
+
+Every link written is also staged as a `project.linked` event in the same transaction, so the
+services that bill usage keep the same history as a replica.
+"""
 
 from datetime import datetime
 
+from billing_contracts import ProjectLinkedV1, new_envelope
+from billing_runtime.messaging.outbox import publish_events
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -17,11 +23,13 @@ async def current_link(connection: AsyncConnection, project_id: str, *, for_upda
 
 async def link_project(tx: AsyncConnection, project_id: str, billing_account_id: str, at: datetime) -> None:
     """Make `billing_account_id` pay for the project from `at`, closing its previous link if any."""
-    await tx.execute(
+    closed = await tx.execute(
         update(PROJECT_LINKS)
         .where(PROJECT_LINKS.c.project_id == project_id, PROJECT_LINKS.c.linked_until.is_(None))
         .values(linked_until=at)
+        .returning(PROJECT_LINKS.c.billing_account_id)
     )
+    previous = closed.scalar()
     await tx.execute(
         insert(PROJECT_LINKS).values(project_id=project_id, billing_account_id=billing_account_id, linked_from=at)
     )
@@ -30,6 +38,9 @@ async def link_project(tx: AsyncConnection, project_id: str, billing_account_id:
     )
     if moved.rowcount == 0:
         await tx.execute(insert(PROJECTS).values(project_id=project_id, billing_account_id=billing_account_id, linked_at=at))
+    linked = ProjectLinkedV1(billing_account_id=billing_account_id, project_id=project_id, linked_from=at,
+                             previous_billing_account_id=previous)
+    await publish_events(tx, [new_envelope(linked, source="/billing/accounts")])
 
 
 async def projects_of_account(connection: AsyncConnection, billing_account_id: str) -> list[ProjectLink]:

@@ -62,6 +62,15 @@ ACCOUNT_REPLICA = Table(
     Column("version", Integer, nullable=False),
 )
 
+PROJECT_LINKS = Table(
+    "project_links",
+    METADATA,
+    Column("project_id", Text, primary_key=True),
+    Column("linked_from", DateTime(timezone=True), primary_key=True),
+    Column("billing_account_id", Text, nullable=False),
+)
+"""Replica of accounts' project links: from linked_from on (until the next link), the account pays."""
+
 INVOICE_SETTINGS = Table(
     "invoice_settings",
     METADATA,

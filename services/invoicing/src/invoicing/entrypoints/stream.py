@@ -17,6 +17,7 @@ from invoicing.use_cases.record_failed_charge import record_failed_charge
 from invoicing.use_cases.record_successful_charge import record_successful_charge
 from invoicing.use_cases.record_usage import DEFAULT_MAX_AHEAD, record_usage
 from invoicing.use_cases.replicate_billing_account import replicate_billing_account
+from invoicing.use_cases.replicate_project_link import replicate_project_link
 
 
 def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
@@ -35,6 +36,11 @@ def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = D
     async def replicate_account(envelopes: list[Envelope], tx: AsyncConnection) -> None:
         for envelope in envelopes:
             await replicate_billing_account(envelope, tx)
+
+    @events.on("project.linked")
+    async def replicate_link(envelopes: list[Envelope], tx: AsyncConnection) -> None:
+        for envelope in envelopes:
+            await replicate_project_link(envelope.data, tx)
 
     @events.on("charge.succeeded")
     async def settle_paid_invoice(envelopes: list[Envelope], tx: AsyncConnection) -> None:

@@ -6,7 +6,8 @@ from datetime import timedelta
 from billing_runtime.clock import Clock
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters import price_catalog, usage_ledger
+from invoicing.adapters import price_catalog, project_links, usage_ledger
+from invoicing.domain.project_links import billed_to_payers
 from invoicing.domain.usage import Usage, aggregate_usage, check_not_from_the_future
 
 DEFAULT_MAX_AHEAD = timedelta(hours=1)
@@ -21,11 +22,13 @@ async def record_usage(
     raises if any usage cannot be counted: `UnknownMeter`, `UsageFromTheFuture` (more than
     `max_ahead` after the clock), `MissingUsageProperty`; the kit then isolates the culprit and
     dead-letters it with the error. Usage of a period already invoiced is flagged for the
-    account's next invoice.
+    account's next invoice. Usage is counted for the account its project belonged to when it
+    happened, by the project's link history (one query per batch).
     """
     usages = list(usages)
     now = clock.now()
     for usage in usages:
         check_not_from_the_future(usage, now, max_ahead)
     price_book = await price_catalog.load_price_book(tx)
+    usages = billed_to_payers(usages, await project_links.links_of(tx, {usage.project_id for usage in usages}))
     await usage_ledger.add_usage(tx, aggregate_usage(usages, price_book))

@@ -1,0 +1,41 @@
+"""Which billing account pays for a project's usage: the one the project belonged to when the
+usage happened, by the project's link history (a replica of accounts' `project.linked`)."""
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from invoicing.domain.usage import Usage
+
+
+@dataclass(frozen=True, order=True)
+class ProjectLink:
+    """From `linked_from` on (until the project's next link), the account pays for the project."""
+
+    project_id: str
+    linked_from: datetime
+    billing_account_id: str
+
+
+def account_paying_at(links: Sequence[ProjectLink], at: datetime) -> str | None:
+    """The account of the latest link at or before `at`; None before the first one."""
+    paying = None
+    for link in sorted(links):
+        if link.linked_from > at:
+            break
+        paying = link.billing_account_id
+    return paying
+
+
+def billed_to_payers(usages: Iterable[Usage], links: Mapping[str, Sequence[ProjectLink]]) -> list[Usage]:
+    """Each usage with the account its project belonged to when it happened.
+
+    The producer's account stands where the history says nothing: a project invoicing has no
+    link for (yet: links and usage travel on different topics), or usage from before its first link.
+    """
+    billed = []
+    for usage in usages:
+        history = links.get(usage.project_id)
+        payer = account_paying_at(history, usage.occurred_at) if history else None
+        billed.append(usage if payer in (None, usage.billing_account_id) else replace(usage, billing_account_id=payer))
+    return billed
