@@ -18,6 +18,12 @@ async def next_number_in_sequence(tx: AsyncConnection) -> int:
     return int(await tx.scalar(INVOICE_NUMBERS.next_value()))
 
 
+async def invoiced_for(connection: AsyncConnection, billing_account_id: str, period_start: datetime) -> bool:
+    """Whether the account has an invoice for the period already."""
+    query = select(exists().where(INVOICES.c.billing_account_id == billing_account_id, INVOICES.c.period_start == period_start))
+    return bool(await connection.scalar(query))
+
+
 async def add_invoice(tx: AsyncConnection, invoice: Invoice) -> bool:
     """Store the invoice and its lines; False (and nothing stored) if the account already has
     an invoice for the period."""

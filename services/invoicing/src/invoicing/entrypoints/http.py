@@ -65,23 +65,28 @@ async def close_billing_period(
 
 @router.get("/billing-accounts/{billing_account_id}/invoices", response_model=list[InvoiceSummary])
 async def list_invoices(
-    billing_account_id: str, request: Request, _: Annotated[Caller, Depends(require_member("viewer"))],
+    billing_account_id: str, request: Request, clock: Annotated[Clock, Depends(clock_of)],
+    _: Annotated[Caller, Depends(require_member("viewer"))],
     status: InvoiceStatus | None = None, category: InvoiceCategory | None = None, project_id: str | None = None,
 ) -> list[InvoiceSummary]:
     """The account's invoices, newest first. `category`: action_required (payment_due, not_paid),
-    upcoming (draft, payment_pending), history (paid, void). `project_id`: the invoices billing
-    that project, each with the project's subtotal."""
+    upcoming (draft, payment_pending), history (paid, void). The open month's draft (one per
+    project for accounts invoiced per project) is priced from the usage so far, numbered DRAFT,
+    and readable by its id like any invoice. `project_id`: the invoices billing that project,
+    each with the project's subtotal."""
     async with request.app.state.runtime.engine.connect() as connection:
-        invoices = await account_invoices(connection, billing_account_id, status, category, project_id)
+        invoices = await account_invoices(connection, billing_account_id, status, category, project_id, clock)
     return [InvoiceSummary.of(invoice, subtotal) for invoice, subtotal in invoices]
 
 
 @router.get("/invoices/{invoice_id}", response_model=InvoiceView)
-async def get_invoice(invoice_id: str, request: Request, caller: CurrentCaller) -> InvoiceView:
+async def get_invoice(
+    invoice_id: str, request: Request, caller: CurrentCaller, clock: Annotated[Clock, Depends(clock_of)],
+) -> InvoiceView:
     """The invoice with its lines; 404 unless the caller is a member of the invoice's account."""
     try:
         async with request.app.state.runtime.engine.connect() as connection:
-            invoice = await invoice_for_member(connection, invoice_id, caller.email)
+            invoice = await invoice_for_member(connection, invoice_id, caller.email, clock=clock)
     except InvoiceNotFound as error:
         raise HTTPException(codes.HTTP_404_NOT_FOUND, str(error)) from None
     return InvoiceView.full(invoice)
@@ -89,11 +94,13 @@ async def get_invoice(invoice_id: str, request: Request, caller: CurrentCaller) 
 
 @router.get("/invoices/{invoice_id}/pdf", response_class=Response,
             responses={200: {"content": {"application/pdf": {}}, "description": "The invoice as a PDF."}})
-async def get_invoice_pdf(invoice_id: str, request: Request, caller: CurrentCaller) -> Response:
+async def get_invoice_pdf(
+    invoice_id: str, request: Request, caller: CurrentCaller, clock: Annotated[Clock, Depends(clock_of)],
+) -> Response:
     """The invoice as a PDF (number, dates, lines, subtotals, total, status); members only."""
     try:
         async with request.app.state.runtime.engine.connect() as connection:
-            invoice = await invoice_for_member(connection, invoice_id, caller.email)
+            invoice = await invoice_for_member(connection, invoice_id, caller.email, clock=clock)
     except InvoiceNotFound as error:
         raise HTTPException(codes.HTTP_404_NOT_FOUND, str(error)) from None
     headers = {"Content-Disposition": f'inline; filename="{invoice.number}.pdf"'}

@@ -3,7 +3,6 @@ per project when the account asks), with late usage of earlier periods, and anno
 
 import logging
 import uuid
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -14,8 +13,9 @@ from billing_runtime.messaging.outbox import publish_events
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters import account_replica, invoice_settings, invoice_store, price_catalog, usage_ledger
+from invoicing.domain.drafts import split_by_project
 from invoicing.domain.errors import PriceMissing, UnknownMeter
-from invoicing.domain.invoices import DEFAULT_CURRENCY, Invoice, InvoiceLine, finalize_invoice, invoice_number, new_invoice_id
+from invoicing.domain.invoices import DEFAULT_CURRENCY, Invoice, finalize_invoice, invoice_number, new_invoice_id
 from invoicing.domain.periods import BillingPeriod
 from invoicing.domain.rating import price_lines
 
@@ -61,7 +61,7 @@ async def close_period(
             not_invoiced[account] = str(error)
             continue
         per_project = await invoice_settings.per_project(tx, account)
-        for project, project_lines in _invoices_to_make(lines, per_project).items():
+        for project, project_lines in split_by_project(lines, per_project).items():
             invoice = finalize_invoice(
                 invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
                 billing_account_id=account, period=period, currency=currency, lines=project_lines,
@@ -72,19 +72,6 @@ async def close_period(
         await usage_ledger.mark_late_billed(tx, account, late)
     await publish_events(tx, [_announcement(invoice) for invoice in finalized])
     return PeriodClosing(period, tuple(finalized), not_invoiced)
-
-
-def _invoices_to_make(lines: list[InvoiceLine], per_project: bool) -> dict[str | None, list[InvoiceLine]]:
-    """The lines of each invoice: all on one (project None), or grouped by project.
-
-    An account whose only usage was late but billed nothing more (a max that did not grow)
-    still gets its invoice for the period, of zero, so the period is closed for it."""
-    if not per_project:
-        return {None: lines}
-    by_project: dict[str | None, list[InvoiceLine]] = defaultdict(list)
-    for line in lines:
-        by_project[line.project_id].append(line)
-    return dict(by_project) or {None: []}
 
 
 def _announcement(invoice: Invoice) -> Envelope[InvoiceFinalizedV1]:
