@@ -1,7 +1,8 @@
 """Accounts whose deletion was requested close once nothing is outstanding.
 
-The close waits `grace` after the request, so the owner can still take it back and the
-last period's invoice (finalized after the period ends) can arrive and be settled first.
+The close waits `grace` after the request, so the owner can still take it back and the final
+invoice (invoicing bills the open month as soon as it sees the request) can arrive and be
+settled first.
 """
 
 from datetime import timedelta

@@ -35,7 +35,7 @@ def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = D
     @events.on("billing_account.changed")
     async def replicate_account(envelopes: list[Envelope], tx: AsyncConnection) -> None:
         for envelope in envelopes:
-            await replicate_billing_account(envelope, tx)
+            await replicate_billing_account(envelope, tx, clock)
 
     @events.on("project.linked")
     async def replicate_link(envelopes: list[Envelope], tx: AsyncConnection) -> None:

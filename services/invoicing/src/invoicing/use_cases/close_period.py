@@ -70,11 +70,11 @@ async def close_period(
             if await invoice_store.add_invoice(tx, invoice):
                 finalized.append(invoice)
         await usage_ledger.mark_late_billed(tx, account, late)
-    await publish_events(tx, [_announcement(invoice) for invoice in finalized])
+    await publish_events(tx, [announcement(invoice) for invoice in finalized])
     return PeriodClosing(period, tuple(finalized), not_invoiced)
 
 
-def _announcement(invoice: Invoice) -> Envelope[InvoiceFinalizedV1]:
+def announcement(invoice: Invoice) -> Envelope[InvoiceFinalizedV1]:
     event = InvoiceFinalizedV1(
         billing_account_id=invoice.billing_account_id, invoice_id=invoice.id, invoice_number=invoice.number,
         project_id=invoice.project_id, period_start=invoice.period.start, period_end=invoice.period.end,
