@@ -123,6 +123,12 @@ def span(name: str, attributes: Mapping[str, str | int] | None = None, links: It
         yield operation
 
 
+def annotate(attributes: Mapping[str, str | int]) -> None:
+    """Add what was learnt meanwhile (an id made inside the operation) to the current span, if recorded."""
+    if _tracer is not None:
+        trace.get_current_span().set_attributes(attributes)
+
+
 @contextmanager
 def _as_current(traceparent: str) -> Iterator[str]:
     """`traceparent` is what is handled now (for `current()`), and its trace id is on the logs."""

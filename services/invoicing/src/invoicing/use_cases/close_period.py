@@ -11,9 +11,10 @@ from datetime import datetime
 from billing_contracts import Envelope, InvoiceFinalizedV1, new_envelope
 from billing_runtime.clock import Clock
 from billing_runtime.messaging.outbox import publish_events
+from billing_runtime.observability import tracing
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters import account_replica, invoice_settings, invoice_store, price_catalog, usage_ledger
+from invoicing.adapters import account_replica, invoice_settings, invoice_store, price_catalog, usage_ledger, usage_traces
 from invoicing.domain.errors import PriceMissing, UnknownMeter
 from invoicing.domain.invoices import DEFAULT_CURRENCY, Invoice, InvoiceLine, finalize_invoice, invoice_number, new_invoice_id
 from invoicing.domain.periods import BillingPeriod
@@ -48,6 +49,7 @@ async def close_period(
     price_book = await price_catalog.load_price_book(tx)
     finalized_at = clock.now()
     finalized: list[Invoice] = []
+    announcements: list[Envelope[InvoiceFinalizedV1]] = []
     not_invoiced: dict[str, str] = {}
     for account in await usage_ledger.accounts_to_invoice(tx, period.start):
         currency = await account_replica.currency_of(tx, account) or DEFAULT_CURRENCY
@@ -59,16 +61,25 @@ async def close_period(
             not_invoiced[account] = str(error)
             continue
         per_project = await invoice_settings.per_project(tx, account)
+        # Only read when spans are recorded: an unobserved closing pays nothing for them.
+        traces = await usage_traces.traces_of_usage_to_bill(tx, account, period.start) if tracing.recording() else {}
         for project, project_lines in _invoices_to_make(lines, per_project).items():
-            invoice = finalize_invoice(
-                invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
-                billing_account_id=account, period=period, currency=currency, lines=project_lines,
-                finalized_at=finalized_at, project_id=project,
-            )
-            if await invoice_store.add_invoice(tx, invoice):
-                finalized.append(invoice)
+            # Many usage traces end in one invoice: its finalization links to them, and its
+            # event continues the finalization's own trace (the request's or the closer's).
+            billed = traces.get(project, []) if project else [t for project_traces in traces.values() for t in project_traces]
+            with tracing.span("finalize invoice", {"billing.account.id": account, "billing.period": period.label},
+                              links=billed) as traceparent:
+                invoice = finalize_invoice(
+                    invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
+                    billing_account_id=account, period=period, currency=currency, lines=project_lines,
+                    finalized_at=finalized_at, project_id=project,
+                )
+                if await invoice_store.add_invoice(tx, invoice):
+                    finalized.append(invoice)
+                    tracing.annotate({"billing.invoice.id": invoice.id, "billing.invoice.number": invoice.number})
+                    announcements.append(_announcement(invoice).model_copy(update={"traceparent": traceparent}))
         await usage_ledger.mark_late_billed(tx, account, late)
-    await publish_events(tx, [_announcement(invoice) for invoice in finalized])
+    await publish_events(tx, announcements)
     return PeriodClosing(period, tuple(finalized), not_invoiced)
 
 
