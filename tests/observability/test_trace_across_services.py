@@ -1,5 +1,5 @@
-"""One trace id followed from `usage.recorded` to `invoice.finalized` and on into payments, as a
-collector sees it: invoicing and payments run as processes of their own against the real Kafka
+"""One trace id followed from `usage.recorded` to `invoice.finalized` and on into payments (its
+charge, and `charge.failed` back to invoicing), as a collector sees it: invoicing and payments run as processes of their own against the real Kafka
 and PostgreSQL, and export their spans by OTLP/HTTP to a receiver the test runs."""
 
 import asyncio
@@ -56,7 +56,7 @@ def one(spans: list[ReceivedSpan], **where: object) -> ReceivedSpan | None:
     return found[0] if found else None
 
 
-def test_a_usage_trace_is_followed_through_the_invoice_to_its_charge_in_payments(traced_platform):
+def test_a_usage_trace_is_followed_through_the_invoice_to_its_charge_in_payments_and_back(traced_platform):
     urls, endpoints, receiver = traced_platform
     usage_trace, upstream_span = secrets.token_hex(16), secrets.token_hex(8)
     account = f"ba_traced_{secrets.token_hex(4)}"
@@ -83,6 +83,7 @@ def test_a_usage_trace_is_followed_through_the_invoice_to_its_charge_in_payments
     assert (usage_trace, upstream_span) in finalize.links, "linked to the span the usage came from"
     request = one(receiver.received(), service="invoicing", span_id=finalize.parent_span_id)
     assert (request.kind, request.name) == ("server", "POST /v1/billing-periods/close")
+    assert request.parent_span_id is None, "the operator's request started the closing trace"
 
     # invoice.finalized went out in a producer span of the finalization (the relay) ...
     sent = receiver.wait_for(lambda spans: one(spans, service="invoicing", name="send invoice.finalized",
@@ -94,3 +95,13 @@ def test_a_usage_trace_is_followed_through_the_invoice_to_its_charge_in_payments
     assert (charged.kind, charged.trace_id) == ("consumer", closing_trace)
     assert charged.attributes["messaging.consumer.group.name"] == "payments.open_charge"
     assert charged.attributes["messaging.message.id"] == sent.attributes["messaging.message.id"]
+
+    # The charging worker collects the charge in the same trace: the account has no card, so
+    # `charge.failed` goes back to invoicing, still in the trace.
+    collected = receiver.wait_for(lambda spans: one(spans, service="payments", name="collect charge",
+                                                    parent_span_id=charged.span_id))
+    failed = receiver.wait_for(lambda spans: one(spans, service="payments", name="send charge.failed",
+                                                 parent_span_id=collected.span_id))
+    due = receiver.wait_for(lambda spans: one(spans, service="invoicing", name="process charge.failed",
+                                              parent_span_id=failed.span_id))
+    assert {collected.trace_id, failed.trace_id, due.trace_id} == {closing_trace}
