@@ -1,14 +1,15 @@
 """Many usage traces end in one invoice: each aggregate keeps the trace of its latest usage, the
 finalization of the invoice that bills it links to those traces, and `invoice.finalized`
-continues the finalization's own trace."""
+continues the finalization's own trace (the request's, or the period closer's)."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from billing_contracts import parse_event
 from billing_runtime.clock import FixedClock
+from billing_runtime.database import create_engine
 from billing_runtime.messaging.tables import OUTBOX
 from billing_runtime.observability import tracing
 from opentelemetry.sdk.trace import TracerProvider
@@ -18,6 +19,7 @@ from sqlalchemy import select
 
 from invoicing.adapters.tables import USAGE_AGGREGATES
 from invoicing.domain.usage import Usage
+from invoicing.entrypoints.scheduler import close_due_periods
 from invoicing.use_cases.close_period import close_period
 from invoicing.use_cases.record_usage import record_usage
 
@@ -75,3 +77,18 @@ async def test_without_spans_usage_still_keeps_its_trace_and_the_invoice_event_c
                                                                    OUTBOX.c.key == account))).scalar_one()
     event_traceparent = parse_event(payload).traceparent
     assert event_traceparent.split("-")[1] == closing_trace.split("-")[1] and event_traceparent != closing_trace
+
+
+async def test_the_period_closer_closes_each_period_in_a_trace_of_its_own(private_database, spans):
+    engine = create_engine(private_database())
+    try:
+        at = datetime(2026, 9, 9, tzinfo=UTC)
+        async with engine.begin() as tx:
+            await record_usage([Usage("ba_1", "prj_1", "storage.gb_months", Decimal(1), at)], tx, FixedClock(at))
+        assert await close_due_periods(engine, FixedClock(datetime(2026, 11, 21, tzinfo=UTC)), timedelta(hours=24)) == 1
+    finally:
+        await engine.dispose()
+    closing = next(s for s in spans.get_finished_spans() if s.name == "close billing period")
+    finalize = next(s for s in spans.get_finished_spans() if s.name == "finalize invoice")
+    assert closing.parent is None and closing.attributes["billing.period"] == "2026-09"
+    assert finalize.parent.span_id == closing.context.span_id
