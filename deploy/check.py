@@ -207,6 +207,17 @@ def setting_names(cls: type) -> set[str]:
 
 
 @cache
+def otel_variables() -> set[str]:
+    """The OTEL_* variables OpenTelemetry's SDK and exporter read (their own lists of names): a
+    service takes them from its environment beside its settings (billing_runtime.observability.otel)."""
+    import opentelemetry.environment_variables as api_names
+    import opentelemetry.sdk.environment_variables as sdk_names
+
+    return {value for module in (api_names, sdk_names) for name, value in vars(module).items()
+            if name.startswith("OTEL_") and isinstance(value, str) and value == name}
+
+
+@cache
 def exported_metrics() -> set[str]:
     """Names of every sample the runtime exports (a Counter `x` exports `x_total`, and so on)."""
     from prometheus_client.metrics import MetricWrapperBase
@@ -311,6 +322,7 @@ def run_cli(service: str, argv: list[str], env: dict[str, str]) -> tuple[Launch 
                 mock.patch.object(cli.uvicorn, "run", fake_uvicorn_run), \
                 mock.patch.object(cli, "upgrade", fake_upgrade), \
                 mock.patch.object(cli, "configure_logging", lambda *a, **k: None), \
+                mock.patch.object(cli, "configure_tracing", _tracing_checked_only), \
                 contextlib.redirect_stderr(err):
             code = cli.run_service_cli(settings_cls, lambda s: SimpleNamespace(migrations_dir=Path("/")),
                                        f"{service}.entrypoints.http:create_app", list(argv))
@@ -319,8 +331,19 @@ def run_cli(service: str, argv: list[str], env: dict[str, str]) -> tuple[Launch 
     except Exception as error:  # noqa: BLE001 - a settings ValidationError, mostly
         return None, f"the settings refuse this environment: {str(error).strip()}"
     if code != 0 or not launched:
-        return None, f"`{shlex.join(argv)}` did not serve or migrate (exit {code})"
+        said = err.getvalue().strip().splitlines()
+        return None, f"`{shlex.join(argv)}` did not serve or migrate (exit {code})" + (f": {said[-1]}" if said else "")
     return launched[0], None
+
+
+def _tracing_checked_only(service_name: str) -> None:
+    """What the CLI's `configure_tracing` does with the environment (refusing what it would refuse),
+    without making the exporter this process's own."""
+    from billing_runtime.observability.otel import tracer_provider_from_environment
+
+    provider = tracer_provider_from_environment(service_name)
+    if provider is not None:
+        provider.shutdown()
 
 
 def check_process(where: str, service: str, argv: list[str], env: dict[str, str], expect: str,
@@ -328,7 +351,7 @@ def check_process(where: str, service: str, argv: list[str], env: dict[str, str]
     """One service process: known variables only, the required ones set, the CLI accepts it."""
     problems = []
     settings_cls = settings_classes()[service]
-    known = setting_names(settings_cls)
+    known = setting_names(settings_cls) | otel_variables()
     unknown = sorted(set(env) - known)
     if unknown:
         problems.append(f"{where}: {service} has no setting for {', '.join(unknown)}")
@@ -831,7 +854,7 @@ def check_dockerfile(stages: list[Stage], dockerignore: str | None = None) -> li
     env_names = set()
     for i in final.all("ENV"):
         env_names |= set(re.findall(r"(?:^|\s)([A-Z_][A-Z0-9_]*)=", i.args))
-    settings = set().union(*(setting_names(c) for c in settings_classes().values()))
+    settings = set().union(*(setting_names(c) for c in settings_classes().values())) | otel_variables()
     for name in sorted(env_names - settings - {"PATH", "SERVICE"} - {n for n in env_names if n.startswith("PYTHON")}):
         problems.append(f"Dockerfile: ENV {name} is no setting of the services")
     if not re.search(r"HTTP_HOST=0\.0\.0\.0", " ".join(i.args for i in final.all("ENV"))):

@@ -17,7 +17,7 @@ workspace=(billing-contracts billing-runtime billing-devstack billing-accounts b
 no_emit=()
 for package in "${workspace[@]}"; do no_emit+=(--no-emit-package "$package"); done
 
-"$UV" pip compile "${common[@]}" "${no_emit[@]}" locks/workspace.in -o locks/workspace.txt
+"$UV" pip compile "${common[@]}" "${no_emit[@]}" locks/workspace.in --group pyproject.toml:dev -o locks/workspace.txt
 
 pins=$(mktemp); trap 'rm -f "$pins"' EXIT
 grep -E '^[A-Za-z0-9_.-]+==' locks/workspace.txt | sed -E 's/ *\\$//' > "$pins"

@@ -161,6 +161,17 @@ def test_a_variable_the_settings_do_not_know_is_caught(rendered):
     assert any("notifications-http" in p and "no setting for SMTP_PASWORD_FILE" in p for p in found)
 
 
+def test_the_opentelemetry_variables_are_known_and_checked_by_the_code(rendered):
+    def misspelt(docs):
+        config_map(docs, "billing-config")["data"]["OTEL_EXPORTER_OTLP_ENDPIONT"] = "http://collector:4318"
+    assert any("no setting for OTEL_EXPORTER_OTLP_ENDPIONT" in p for p in problems_after(rendered, misspelt))
+
+    def grpc(docs):
+        config_map(docs, "billing-config")["data"]["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc"
+    assert any("invoicing-consumer" in p and "OTEL_EXPORTER_OTLP_PROTOCOL='grpc'" in p for p in problems_after(rendered, grpc))
+    assert "OTEL_EXPORTER_OTLP_ENDPOINT" in config_map(rendered["production"], "billing-config")["data"]
+
+
 def test_a_missing_required_variable_is_caught(rendered):
     def change(docs):
         c = container(docs, "accounts-http")

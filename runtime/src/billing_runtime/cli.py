@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from billing_runtime.database import unreachable_message
 from billing_runtime.migrations import upgrade
 from billing_runtime.observability.logs import configure_logging
+from billing_runtime.observability.otel import TracingMisconfigured, configure_tracing
 from billing_runtime.service import ServiceRuntime
 from billing_runtime.settings import ServiceRole, ServiceSettings
 
@@ -42,6 +43,11 @@ def run_service_cli(
             return 2
         return 0
 
+    try:  # spans only when OTEL_EXPORTER_OTLP_ENDPOINT (or its traces variant) names a collector
+        configure_tracing(settings.service_name)
+    except TracingMisconfigured as error:
+        print(f"{settings.service_name}: {error}", file=sys.stderr)
+        return 2
     os.environ["SERVICE_ROLE"] = args.role  # the app factory reads its settings afresh
     uvicorn.run(app_factory, factory=True, host=args.host, port=args.port, log_level=settings.log_level.lower(),
                 log_config=None)  # keep the JSON lines configured above for uvicorn's own loggers too

@@ -74,7 +74,11 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
                 await runtime.producer.stop()
             await runtime.engine.dispose()
 
-    app = FastAPI(title=f"{runtime.settings.service_name} service", version="1", lifespan=lifespan)
+    # FastAPI's own telemetry is off: `TraceRequests` makes the server span, because it must be
+    # current while the request is handled (FastAPI's is not), so that the logs and the events
+    # the request publishes name it. Metrics are Prometheus' (/metrics), logs the JSON lines.
+    app = FastAPI(title=f"{runtime.settings.service_name} service", version="1", lifespan=lifespan,
+                  telemetry={"tracing": False, "metrics": False, "logs": False})
     app.state.runtime = runtime
     app.add_middleware(HttpMetrics, service=runtime.settings.service_name)
     app.add_middleware(TraceRequests)

@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pytest
 from billing_contracts import ChargeFailureKind, Event
+from billing_runtime.observability import tracing
 
 from payments.domain.charges import Charge, ChargeFailure, ChargeOutcome, ChargeOutcomeUnknown, ChargeStatus, ChargeSucceeded
 from payments.domain.errors import ChargeNotFound
@@ -94,6 +95,7 @@ class FakeClaim:
         self.charge = charge
         self.customer_id = ledger.customers.get(charge.billing_account_id)
         self.primary_payment_method_id = ledger.primary_cards.get(charge.billing_account_id)
+        self.traceparent = ledger.traces.get(charge.invoice_id)
 
     async def commit(self, charge: Charge, events: list[Event]) -> bool:
         if self.ledger.charges[charge.invoice_id] != self.charge:
@@ -112,6 +114,8 @@ class FakeChargeLedger:
         self.events: list[Event] = []
         self.customers: dict[str, str] = {}
         self.primary_cards: dict[str, str] = {}
+        self.traces: dict[str, str | None] = {}
+        """The trace each charge was opened in."""
 
     def card_on_file(self, billing_account_id: str, payment_method_id: str) -> None:
         self.customers[billing_account_id] = f"cus_{billing_account_id}"
@@ -121,6 +125,7 @@ class FakeChargeLedger:
         if charge.invoice_id in self.charges:
             return False
         self.charges[charge.invoice_id] = charge
+        self.traces[charge.invoice_id] = tracing.current()
         self.events.extend(events)
         return True
 

@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.inbox import first_deliveries
 from billing_runtime.observability.logs import bind
-from billing_runtime.observability.tracing import continue_trace
+from billing_runtime.observability.message_spans import consuming, consuming_batch
 from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
 
 log = logging.getLogger(__name__)
@@ -140,7 +140,8 @@ class IdempotentConsumer:
             return
         if len(readable) > 1:
             try:
-                await self._apply([envelope for _, envelope in readable], handler)
+                with consuming_batch(self.name, readable):
+                    await self._apply([envelope for _, envelope in readable], handler)
                 return
             except Exception as error:
                 if _infrastructure_away(error):
@@ -150,7 +151,7 @@ class IdempotentConsumer:
             await self._consume_one(delivery, envelope, handler)
 
     async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
-        with bind(event_id=str(envelope.id), topic=delivery.topic), continue_trace(envelope.traceparent):
+        with bind(event_id=str(envelope.id), topic=delivery.topic), consuming(self.name, delivery, envelope):
             await self._attempt(delivery, envelope, handler)
 
     async def _attempt(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from billing_runtime.messaging.tables import OUTBOX
-from billing_runtime.observability.tracing import child_of, current
+from billing_runtime.observability.tracing import for_new_event
 
 
 @dataclass(frozen=True)
@@ -34,9 +34,9 @@ async def publish_events(transaction: AsyncConnection | AsyncSession, envelopes:
     """Stage events in the caller's transaction: they are published if, and once, it commits.
 
     An event that names no trace continues the current one (the request or event being
-    handled), as a child span.
+    handled): its traceparent names the span that caused it (see `tracing.for_new_event`).
     """
-    traced = [e if e.traceparent else e.model_copy(update={"traceparent": child_of(current())}) for e in envelopes]
+    traced = [e if e.traceparent else e.model_copy(update={"traceparent": for_new_event()}) for e in envelopes]
     await add_to_outbox(transaction, [outgoing(envelope) for envelope in traced])
 
 

@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX_CHANNEL
+from billing_runtime.observability.message_spans import ProducerSpans
 from billing_runtime.observability.metrics import OUTBOX_PUBLISHED
 
 log = logging.getLogger(__name__)
@@ -62,16 +63,18 @@ class OutboxRelay:
             rows = (await connection.execute(PENDING, {"limit": self.batch_size})).all()
             if not rows:
                 return 0
+            spans = ProducerSpans()
             sent = [
                 await self.producer.send(
                     row.topic,
                     value=row.payload,
                     key=row.key.encode(),
-                    headers=[(name, value.encode()) for name, value in row.headers.items()],
+                    headers=spans.headers(row.topic, row.key, row.headers),
                 )
                 for row in rows
             ]
-            await asyncio.gather(*sent)
+            with spans:  # each producer span lasts until Kafka acknowledged its message
+                await asyncio.gather(*sent)
             await connection.execute(MARK_PUBLISHED, {"ids": [row.id for row in rows]})
         for row in rows:
             OUTBOX_PUBLISHED.labels(self.service, row.topic).inc()

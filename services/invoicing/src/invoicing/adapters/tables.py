@@ -36,6 +36,8 @@ USAGE_AGGREGATES = Table(
     Column("max_quantity", Numeric, nullable=False, server_default="0"),
     Column("late_unbilled", Boolean, nullable=False, server_default="false"),
     # late_unbilled: usage arrived after the account's invoice for the period; the next invoice bills it.
+    # traceparent: the trace of the latest usage counted here (W3C); the invoice billing it links to it.
+    Column("traceparent", Text),
     # Closing a period looks its usage up by period first.
     Index("usage_aggregates_by_period", "period_start", "billing_account_id"),
 )

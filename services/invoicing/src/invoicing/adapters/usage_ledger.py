@@ -40,19 +40,22 @@ async def _lock_periods_for_counting(tx: AsyncConnection, periods: Iterable[Bill
 
 _ADD = text("""
 INSERT INTO usage_aggregates AS a
-    (billing_account_id, project_id, meter, period_start, quantity, event_count, max_quantity, late_unbilled)
+    (billing_account_id, project_id, meter, period_start, quantity, event_count, max_quantity, late_unbilled,
+     traceparent)
 SELECT t.account, t.project, t.meter, t.period_start, t.quantity, t.events, t.max_quantity,
-       EXISTS (SELECT FROM invoices i WHERE i.billing_account_id = t.account AND i.period_start = t.period_start)
+       EXISTS (SELECT FROM invoices i WHERE i.billing_account_id = t.account AND i.period_start = t.period_start),
+       t.traceparent
 FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
             CAST(:periods AS timestamptz[]), CAST(:quantities AS numeric[]), CAST(:events AS bigint[]),
-            CAST(:maxima AS numeric[])) WITH ORDINALITY
-     AS t(account, project, meter, period_start, quantity, events, max_quantity, n)
+            CAST(:maxima AS numeric[]), CAST(:traceparents AS text[])) WITH ORDINALITY
+     AS t(account, project, meter, period_start, quantity, events, max_quantity, traceparent, n)
 ORDER BY t.n
 ON CONFLICT (billing_account_id, project_id, meter, period_start) DO UPDATE
 SET quantity = a.quantity + excluded.quantity,
     event_count = a.event_count + excluded.event_count,
     max_quantity = greatest(a.max_quantity, excluded.max_quantity),
-    late_unbilled = a.late_unbilled OR excluded.late_unbilled
+    late_unbilled = a.late_unbilled OR excluded.late_unbilled,
+    traceparent = coalesce(excluded.traceparent, a.traceparent)
 """)
 """Adds tallies to their aggregates, creating them if new, in one statement whatever their number
 (the values go as one array per column); an aggregate of a period its account was invoiced for
@@ -79,7 +82,7 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
         "accounts": [k.billing_account_id for k, _ in ordered], "projects": [k.project_id for k, _ in ordered],
         "meters": [k.meter for k, _ in ordered], "periods": [k.period.start for k, _ in ordered],
         "quantities": [t.quantity for _, t in ordered], "events": [t.events for _, t in ordered],
-        "maxima": [t.max_quantity for _, t in ordered],
+        "maxima": [t.max_quantity for _, t in ordered], "traceparents": [t.traceparent for _, t in ordered],
     })
     values = [(k, v) for k, t in ordered for v in sorted(t.unique_values)]
     if values:

@@ -22,6 +22,8 @@ class Usage:
     quantity: Decimal
     occurred_at: datetime
     properties: Mapping[str, str] = field(default_factory=dict)
+    traceparent: str | None = None
+    """The trace the event came with (W3C), kept so the invoice that bills it can link back."""
 
 
 @dataclass(frozen=True, order=True)
@@ -42,6 +44,8 @@ class Tally:
     events: int = 0
     max_quantity: Decimal = Decimal(0)
     unique_values: set[str] = field(default_factory=set)
+    traceparent: str | None = None
+    """The trace of the latest usage added (one per aggregate: a trace per event would cost more than it tells)."""
 
 
 def check_not_from_the_future(usage: Usage, now: datetime, tolerance: timedelta) -> None:
@@ -68,6 +72,7 @@ def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[Usag
         tally.quantity = add_quantities(tally.quantity, usage.quantity)
         tally.events += 1
         tally.max_quantity = max(tally.max_quantity, usage.quantity)
+        tally.traceparent = usage.traceparent or tally.traceparent
         if meter.aggregation is Aggregation.UNIQUE_COUNT:
             value = usage.properties.get(meter.unique_property or "")
             if value is None:

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 
 from billing_runtime.clock import Clock
+from billing_runtime.observability import tracing
 from billing_runtime.service import Worker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -25,8 +26,10 @@ async def close_due_periods(engine: AsyncEngine, clock: Clock, grace: timedelta)
     finalized = 0
     for period in due:
         try:
-            async with engine.begin() as tx:
-                closing = await close_period(period.start, tx, clock)
+            # A trace of its own per period closed (no request started it), parent of its invoices'.
+            with tracing.continue_trace(None, "close billing period", attributes={"billing.period": period.label}):
+                async with engine.begin() as tx:
+                    closing = await close_period(period.start, tx, clock)
         except Exception:  # noqa: BLE001 - the loop must survive; the next pass tries again
             log.exception("could not close billing period %s", period.label)
             continue

@@ -27,7 +27,7 @@ def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = D
     async def count_usage(envelopes: list[Envelope], tx: AsyncConnection) -> None:
         usages = [
             Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at,
-                  e.data.properties)
+                  e.data.properties, e.traceparent)
             for e in envelopes
         ]
         await record_usage(usages, tx, clock, max_ahead)

@@ -10,13 +10,15 @@ from datetime import datetime
 from billing_contracts import Envelope, InvoiceFinalizedV1, new_envelope
 from billing_runtime.clock import Clock
 from billing_runtime.messaging.outbox import publish_events
+from billing_runtime.observability import tracing
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters import account_replica, invoice_settings, invoice_store, price_catalog, usage_ledger
+from invoicing.adapters import account_replica, invoice_settings, invoice_store, price_catalog, usage_ledger, usage_traces
 from invoicing.domain.drafts import split_by_project
 from invoicing.domain.errors import PriceMissing, UnknownMeter
 from invoicing.domain.invoices import DEFAULT_CURRENCY, Invoice, finalize_invoice, invoice_number, new_invoice_id
 from invoicing.domain.periods import BillingPeriod
+from invoicing.domain.price_book import PriceBook
 from invoicing.domain.rating import price_lines
 
 log = logging.getLogger(__name__)
@@ -36,13 +38,8 @@ async def close_period(
     period_start: datetime, tx: AsyncConnection, clock: Clock, new_id: Callable[[], str] = new_invoice_id,
 ) -> PeriodClosing:
     """Finalize invoices for every account with usage in the period (or late usage of an earlier
-    one) and none for the period yet.
-
-    Each invoice is payment_pending, due 14 days after finalizing, in the account's currency
-    (USD until the account's snapshot arrives), addressed with the account's billing details as
-    they are now, priced at the prices in effect at the start of
-    each usage period; `invoice.finalized` joins the same transaction. Closing again finalizes
-    nothing new; usage arriving after an account was invoiced goes on its next invoice.
+    one) and none for the period yet (see `finalize_account`). Closing again finalizes nothing
+    new; usage arriving after an account was invoiced goes on its next invoice.
     """
     period = BillingPeriod(period_start)
     await usage_ledger.lock_period_for_closing(tx, period)
@@ -51,17 +48,40 @@ async def close_period(
     finalized: list[Invoice] = []
     not_invoiced: dict[str, str] = {}
     for account in await usage_ledger.accounts_to_invoice(tx, period.start):
-        currency = await account_replica.currency_of(tx, account) or DEFAULT_CURRENCY
-        billed_to = await account_replica.billed_to_of(tx, account)
-        late = await usage_ledger.late_usage_of(tx, account, period.start)
         try:
-            lines = price_lines(await usage_ledger.usage_of(tx, account, period.start), price_book, currency, late)
+            finalized += await finalize_account(tx, account, period, price_book, finalized_at, new_id)
         except (UnknownMeter, PriceMissing) as error:
             log.warning("billing account %s not invoiced for %s: %s", account, period.label, error)
             not_invoiced[account] = str(error)
-            continue
-        per_project = await invoice_settings.per_project(tx, account)
-        for project, project_lines in split_by_project(lines, per_project).items():
+    return PeriodClosing(period, tuple(finalized), not_invoiced)
+
+
+async def finalize_account(
+    tx: AsyncConnection, account: str, period: BillingPeriod, price_book: PriceBook, finalized_at: datetime,
+    new_id: Callable[[], str] = new_invoice_id,
+) -> list[Invoice]:
+    """Finalize the account's invoices for the period: its usage of the period and late usage of
+    earlier ones, priced at the prices in effect at the start of each usage period. Each invoice
+    is payment_pending, due 14 days after finalizing, in the account's currency (USD until its
+    snapshot arrives), addressed with its billing details as they are now; `invoice.finalized`
+    joins the transaction. `UnknownMeter` or `PriceMissing`, with nothing written, when some
+    usage has no price. The caller holds the period's closing lock.
+    """
+    currency = await account_replica.currency_of(tx, account) or DEFAULT_CURRENCY
+    billed_to = await account_replica.billed_to_of(tx, account)
+    late = await usage_ledger.late_usage_of(tx, account, period.start)
+    lines = price_lines(await usage_ledger.usage_of(tx, account, period.start), price_book, currency, late)
+    per_project = await invoice_settings.per_project(tx, account)
+    # Only read when spans are recorded: an unobserved closing pays nothing for them.
+    traces = await usage_traces.traces_of_usage_to_bill(tx, account, period.start) if tracing.recording() else {}
+    finalized: list[Invoice] = []
+    announcements: list[Envelope[InvoiceFinalizedV1]] = []
+    for project, project_lines in split_by_project(lines, per_project).items():
+        # Many usage traces end in one invoice: its finalization links to them, and its
+        # event continues the finalization's own trace (the request's or the closer's).
+        billed = traces.get(project, []) if project else [t for project_traces in traces.values() for t in project_traces]
+        with tracing.span("finalize invoice", {"billing.account.id": account, "billing.period": period.label},
+                          links=billed) as traceparent:
             invoice = finalize_invoice(
                 invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
                 billing_account_id=account, period=period, currency=currency, lines=project_lines,
@@ -69,9 +89,11 @@ async def close_period(
             )
             if await invoice_store.add_invoice(tx, invoice):
                 finalized.append(invoice)
-        await usage_ledger.mark_late_billed(tx, account, late)
-    await publish_events(tx, [announcement(invoice) for invoice in finalized])
-    return PeriodClosing(period, tuple(finalized), not_invoiced)
+                tracing.annotate({"billing.invoice.id": invoice.id, "billing.invoice.number": invoice.number})
+                announcements.append(announcement(invoice).model_copy(update={"traceparent": traceparent}))
+    await usage_ledger.mark_late_billed(tx, account, late)
+    await publish_events(tx, announcements)
+    return finalized
 
 
 def announcement(invoice: Invoice) -> Envelope[InvoiceFinalizedV1]:

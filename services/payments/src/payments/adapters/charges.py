@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from billing_contracts import ChargeFailureKind, Event
+from billing_runtime.observability import tracing
 from sqlalchemy import Select, and_, case, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -62,7 +63,10 @@ class ChargesInTransaction:
         self.transaction = transaction
 
     async def add(self, charge: Charge, events: list[Event]) -> bool:
-        statement = upsert(CHARGES).values(row_of(charge)).on_conflict_do_nothing(index_elements=["invoice_id"])
+        # The charge remembers the trace it was opened in (the invoice's): its attempts, made
+        # later by the charging worker, continue it.
+        opened = {**row_of(charge), "traceparent": tracing.current()}
+        statement = upsert(CHARGES).values(opened).on_conflict_do_nothing(index_elements=["invoice_id"])
         added = (await self.transaction.execute(statement.returning(CHARGES.c.invoice_id))).first() is not None
         if added:
             await publish(self.transaction, events)
@@ -70,11 +74,13 @@ class ChargesInTransaction:
 
 
 class PostgresChargeClaim:
-    def __init__(self, connection: AsyncConnection, charge: Charge, customer_id: str | None, primary: str | None) -> None:
+    def __init__(self, connection: AsyncConnection, charge: Charge, customer_id: str | None, primary: str | None,
+                 traceparent: str | None = None) -> None:
         self.connection = connection
         self.charge = charge
         self.customer_id = customer_id
         self.primary_payment_method_id = primary
+        self.traceparent = traceparent
 
     async def commit(self, charge: Charge, events: list[Event]) -> bool:
         before = self.charge
@@ -130,7 +136,7 @@ class PostgresChargeLedger:
             for row in rows:
                 if await connection.scalar(select(func.pg_try_advisory_lock(_lock_key(row.invoice_id)))):
                     customer_id, primary = await _payer(connection, row.billing_account_id)
-                    return PostgresChargeClaim(connection, charge_of(row), customer_id, primary)
+                    return PostgresChargeClaim(connection, charge_of(row), customer_id, primary, row.traceparent)
         return None
 
 

@@ -60,6 +60,7 @@ CHARGES = Table(
     Column("next_attempt_at", DateTime(timezone=True), comment="when the worker next charges a due charge"),
     Column("first_failed_at", DateTime(timezone=True), comment="the retry schedule counts from here"),
     Column("by_hand", Boolean, nullable=False, server_default=text("false"), comment="the latest attempt was the customer's"),
+    Column("traceparent", Text, comment="the trace the charge was opened in (W3C); its attempts continue it"),
     CheckConstraint(
         "status IN ('due', 'in_flight', 'succeeded', 'failed', 'voided', 'paid_elsewhere')", name="charges_status"
     ),

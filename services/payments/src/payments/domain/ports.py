@@ -62,6 +62,8 @@ class ChargeClaim(Protocol):
     """The account's customer at the payment provider; None before its first card."""
     primary_payment_method_id: str | None
     """The card to charge now; None when the account has no card on file."""
+    traceparent: str | None
+    """The trace the charge was opened in (its invoice's, W3C); None when unknown."""
 
     async def commit(self, charge: Charge, events: list[Event]) -> bool:
         """Store the charge's new state and stage its events in one transaction, if the stored

@@ -8,10 +8,12 @@ the worker is interrupted, one invoice is never paid twice.
 """
 
 import logging
+from contextlib import AbstractContextManager
 from datetime import datetime
 
 from billing_contracts import ChargeFailureKind, Event
 from billing_runtime.clock import Clock
+from billing_runtime.observability import tracing
 
 from payments.domain.charges import (
     Charge, ChargeFailure, ChargeOutcome, ChargeOutcomeUnknown, ChargeStatus, ChargeSucceeded,
@@ -33,17 +35,31 @@ async def collect_next_charge(
     async with ledger.claim_next(clock.now(), stale_before) as claim:
         if claim is None:
             return False
-        try:
-            if claim.charge.status is ChargeStatus.IN_FLIGHT:
-                await _resolve_attempt(claim, gateway, clock, schedule)
-            else:
-                await _attempt(claim, gateway, clock, schedule)
-        except Exception:
-            if claim.charge.status is ChargeStatus.IN_FLIGHT:
-                # Looked at again only once stale, so one troubled charge does not hold up the rest.
-                await claim.commit(claim.charge.still_unknown(clock.now()), [])
-            raise
-        return True
+        with _traced(claim):
+            return await _collect(claim, gateway, clock, schedule)
+
+
+def _traced(claim: ChargeClaim) -> AbstractContextManager[str]:
+    """The first collection continues the trace the charge was opened in (its invoice's); a
+    retry, hours or days later, is a trace of its own linked to it, so no trace lasts for days."""
+    attributes = {"billing.invoice.id": claim.charge.invoice_id, "billing.charge.attempt": claim.charge.attempt + 1}
+    if claim.charge.attempt == 0:
+        return tracing.continue_trace(claim.traceparent, "collect charge", attributes=attributes)
+    return tracing.continue_trace(None, "collect charge", attributes=attributes, links=[claim.traceparent])
+
+
+async def _collect(claim: ChargeClaim, gateway: PaymentGateway, clock: Clock, schedule: RetrySchedule) -> bool:
+    try:
+        if claim.charge.status is ChargeStatus.IN_FLIGHT:
+            await _resolve_attempt(claim, gateway, clock, schedule)
+        else:
+            await _attempt(claim, gateway, clock, schedule)
+    except Exception:
+        if claim.charge.status is ChargeStatus.IN_FLIGHT:
+            # Looked at again only once stale, so one troubled charge does not hold up the rest.
+            await claim.commit(claim.charge.still_unknown(clock.now()), [])
+        raise
+    return True
 
 
 async def _attempt(claim: ChargeClaim, gateway: PaymentGateway, clock: Clock, schedule: RetrySchedule) -> None:
