@@ -6,10 +6,13 @@ usage either lands before a period's invoice is made (and is on it), or after it
 (and is flagged `late_unbilled` for the next invoice). None falls in between.
 """
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import Text, and_, any_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES
@@ -121,20 +124,33 @@ async def usage_of(tx: AsyncConnection, billing_account_id: str, period_start: d
     return await _metered(tx, and_(A.c.billing_account_id == billing_account_id, A.c.period_start == period_start))
 
 
-async def late_usage_of(tx: AsyncConnection, billing_account_id: str, before: datetime) -> list[LateUsage]:
-    """Grown aggregates of earlier periods, with what the account's lines billed of each so far."""
-    grown = await _metered(tx, and_(A.c.billing_account_id == billing_account_id, _late_before(before)))
-    late = []
-    for usage in grown:
-        billed = (await tx.execute(
-            select(func.coalesce(func.sum(INVOICE_LINES.c.quantity), 0), func.coalesce(func.sum(INVOICE_LINES.c.amount), 0),
-                   func.coalesce(func.sum(INVOICE_LINES.c.event_count), 0))
-            .join(INVOICES, INVOICES.c.id == INVOICE_LINES.c.invoice_id)
-            .where(INVOICES.c.billing_account_id == billing_account_id, INVOICE_LINES.c.project_id == usage.project_id,
-                   INVOICE_LINES.c.meter == usage.meter, INVOICE_LINES.c.usage_period_start == usage.period.start)
-        )).one()
-        late.append(LateUsage(usage, billed[0], int(billed[1]), int(billed[2])))
-    return late
+def _among(accounts: Sequence[str]):
+    # One array parameter, however many accounts (an IN list would bind one parameter each).
+    return A.c.billing_account_id == any_(bindparam("accounts", list(accounts), type_=ARRAY(Text)))
+
+
+async def usage_by_account(tx: AsyncConnection, accounts: Sequence[str], period_start: datetime) -> dict[str, list[MeteredUsage]]:
+    """`usage_of` for many accounts in one query (accounts without usage are left out)."""
+    return await _metered_by_account(tx, and_(_among(accounts), A.c.period_start == period_start))
+
+
+async def late_usage_by_account(tx: AsyncConnection, accounts: Sequence[str], before: datetime) -> dict[str, list[LateUsage]]:
+    """Per account, its grown aggregates of periods before `before`, with what its invoice lines
+    billed of each so far (two queries for all the accounts)."""
+    grown = await _metered_by_account(tx, and_(_among(accounts), _late_before(before)))
+    if not grown:
+        return {}
+    L = INVOICE_LINES
+    billed_query = (
+        select(INVOICES.c.billing_account_id, L.c.project_id, L.c.meter, L.c.usage_period_start,
+               func.sum(L.c.quantity), func.sum(L.c.amount), func.sum(L.c.event_count))
+        .join(INVOICES, INVOICES.c.id == L.c.invoice_id)
+        .where(INVOICES.c.billing_account_id == any_(bindparam("grown", list(grown), type_=ARRAY(Text))))
+        .group_by(INVOICES.c.billing_account_id, L.c.project_id, L.c.meter, L.c.usage_period_start))
+    billed = {(r[0], r[1], r[2], r[3]): (r[4], int(r[5]), int(r[6])) for r in await tx.execute(billed_query)}
+    nothing = (Decimal(0), 0, 0)
+    return {account: [LateUsage(u, *billed.get((account, u.project_id, u.meter, u.period.start), nothing)) for u in usages]
+            for account, usages in grown.items()}
 
 
 async def mark_late_billed(tx: AsyncConnection, billing_account_id: str, late: Iterable[LateUsage]) -> None:
@@ -147,14 +163,21 @@ async def mark_late_billed(tx: AsyncConnection, billing_account_id: str, late: I
 
 
 async def _metered(tx: AsyncConnection, where) -> list[MeteredUsage]:
+    return [usage for usages in (await _metered_by_account(tx, where)).values() for usage in usages]
+
+
+async def _metered_by_account(tx: AsyncConnection, where) -> dict[str, list[MeteredUsage]]:
     unique = (select(func.count()).where(U.c.billing_account_id == A.c.billing_account_id, U.c.project_id == A.c.project_id,
                                          U.c.meter == A.c.meter, U.c.period_start == A.c.period_start)
               .scalar_subquery())
-    query = (select(A.c.project_id, A.c.meter, A.c.period_start, A.c.quantity, A.c.event_count, A.c.max_quantity,
-                    unique.label("unique_count"))
-             .where(where).order_by(A.c.period_start, A.c.project_id, A.c.meter))
-    return [MeteredUsage(r.project_id, r.meter, BillingPeriod(r.period_start), r.quantity, r.event_count, r.max_quantity,
-                         r.unique_count) for r in await tx.execute(query)]
+    query = (select(A.c.billing_account_id, A.c.project_id, A.c.meter, A.c.period_start, A.c.quantity, A.c.event_count,
+                    A.c.max_quantity, unique.label("unique_count"))
+             .where(where).order_by(A.c.billing_account_id, A.c.period_start, A.c.project_id, A.c.meter))
+    by_account: dict[str, list[MeteredUsage]] = defaultdict(list)
+    for r in await tx.execute(query):
+        by_account[r.billing_account_id].append(MeteredUsage(
+            r.project_id, r.meter, BillingPeriod(r.period_start), r.quantity, r.event_count, r.max_quantity, r.unique_count))
+    return dict(by_account)
 
 
 async def counters_of(connection: AsyncConnection, billing_account_id: str, period_starts: list[datetime]) -> list[MeteredUsage]:

@@ -47,27 +47,38 @@ async def close_period(
     await usage_ledger.lock_period_for_closing(tx, period)
     price_book = await price_catalog.load_price_book(tx)
     finalized_at = clock.now()
-    finalized: list[Invoice] = []
+    # What every account's invoice needs is read for all of them at once: a few queries per
+    # period, not several per account (10,000 accounts took most of a minute that way).
+    accounts = await usage_ledger.accounts_to_invoice(tx, period.start)
+    currencies = await account_replica.currencies_of(tx, accounts)
+    per_project = await invoice_settings.invoiced_per_project(tx, accounts)
+    usage = await usage_ledger.usage_by_account(tx, accounts, period.start)
+    late = await usage_ledger.late_usage_by_account(tx, accounts, period.start)
+    drafts: list[tuple[str, str, str | None, list[InvoiceLine]]] = []
     not_invoiced: dict[str, str] = {}
-    for account in await usage_ledger.accounts_to_invoice(tx, period.start):
-        currency = await account_replica.currency_of(tx, account) or DEFAULT_CURRENCY
-        late = await usage_ledger.late_usage_of(tx, account, period.start)
+    for account in accounts:
+        currency = currencies.get(account) or DEFAULT_CURRENCY
         try:
-            lines = price_lines(await usage_ledger.usage_of(tx, account, period.start), price_book, currency, late)
+            lines = price_lines(usage.get(account, []), price_book, currency, late.get(account, []))
         except (UnknownMeter, PriceMissing) as error:
             log.warning("billing account %s not invoiced for %s: %s", account, period.label, error)
             not_invoiced[account] = str(error)
+            late.pop(account, None)  # its late usage waits, unbilled, for the closing that invoices it
             continue
-        per_project = await invoice_settings.per_project(tx, account)
-        for project, project_lines in _invoices_to_make(lines, per_project).items():
-            invoice = finalize_invoice(
-                invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
-                billing_account_id=account, period=period, currency=currency, lines=project_lines,
-                finalized_at=finalized_at, project_id=project,
-            )
-            if await invoice_store.add_invoice(tx, invoice):
-                finalized.append(invoice)
-        await usage_ledger.mark_late_billed(tx, account, late)
+        for project, project_lines in _invoices_to_make(lines, account in per_project).items():
+            drafts.append((account, currency, project, project_lines))
+    numbers = await invoice_store.next_numbers_in_sequence(tx, len(drafts))
+    invoices = [
+        finalize_invoice(
+            invoice_id=new_id(), number=invoice_number(period, number), billing_account_id=account, period=period,
+            currency=currency, lines=lines, finalized_at=finalized_at, project_id=project,
+        )
+        for number, (account, currency, project, lines) in zip(numbers, drafts, strict=True)
+    ]
+    stored = await invoice_store.add_invoices(tx, invoices)
+    finalized = [invoice for invoice in invoices if invoice.id in stored]
+    for account, grown in late.items():
+        await usage_ledger.mark_late_billed(tx, account, grown)
     await publish_events(tx, [_announcement(invoice) for invoice in finalized])
     return PeriodClosing(period, tuple(finalized), not_invoiced)
 
