@@ -18,7 +18,8 @@ The subscriber commits the offset only after this returns, so only after the dat
 import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import cache
 
@@ -117,8 +118,47 @@ class IdempotentConsumer:
 
     async def consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
         """Process a batch in one transaction; if it fails, fall back to one message at a time."""
+        await self.apply(await self.read_all(deliveries), handler)
+
+    async def read_all(self, deliveries: Sequence[Delivery]) -> list[tuple[Delivery, Envelope]]:
+        """The readable messages with what they say; the others go to the dead-letter topic.
+
+        Yields to the event loop every few hundred messages, so that a transaction running
+        meanwhile (the batch before, in a pipeline) goes on while this one is read."""
+        readable: list[tuple[Delivery, Envelope]] = []
+        async with self._pausing_when_infrastructure_away():
+            for number, delivery in enumerate(deliveries, 1):
+                try:
+                    readable.append((delivery, self.read(delivery)))
+                except ContractError as error:
+                    log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
+                    await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
+                    MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
+                if number % 256 == 0:
+                    await asyncio.sleep(0)
+        return readable
+
+    async def apply(self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler) -> None:
+        """Apply what `read_all` read: the batch in one transaction, or, if it fails, one message
+        at a time (retried, then dead-lettered); raises only when the infrastructure is away."""
+        if not readable:
+            return
+        async with self._pausing_when_infrastructure_away():
+            if len(readable) > 1:
+                try:
+                    await self._apply([envelope for _, envelope in readable], handler)
+                    return
+                except Exception as error:
+                    if _infrastructure_away(error):
+                        raise
+                    log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
+            for delivery, envelope in readable:
+                await self._consume_one(delivery, envelope, handler)
+
+    @asynccontextmanager
+    async def _pausing_when_infrastructure_away(self) -> AsyncIterator[None]:
         try:
-            await self._consume(deliveries, handler)
+            yield
         except Exception as error:
             if _infrastructure_away(error):
                 # Not the message's fault: no dead letter, no commit. Pause so that a database
@@ -126,28 +166,6 @@ class IdempotentConsumer:
                 log.warning("%s: infrastructure unavailable (%s); the delivery will come again", self.name, error)
                 await asyncio.sleep(self.retry.max_backoff)
             raise
-
-    async def _consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
-        readable: list[tuple[Delivery, Envelope]] = []
-        for delivery in deliveries:
-            try:
-                readable.append((delivery, self.read(delivery)))
-            except ContractError as error:
-                log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
-                await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
-                MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
-        if not readable:
-            return
-        if len(readable) > 1:
-            try:
-                await self._apply([envelope for _, envelope in readable], handler)
-                return
-            except Exception as error:
-                if _infrastructure_away(error):
-                    raise
-                log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
-        for delivery, envelope in readable:
-            await self._consume_one(delivery, envelope, handler)
 
     async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
         with bind(event_id=str(envelope.id), topic=delivery.topic), continue_trace(envelope.traceparent):
