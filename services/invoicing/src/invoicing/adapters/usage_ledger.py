@@ -11,6 +11,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
 
+from billing_runtime.array_literals import plain_array, text_array
 from sqlalchemy import Text, and_, any_, bindparam, exists, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -46,9 +47,10 @@ INSERT INTO usage_aggregates AS a
     (billing_account_id, project_id, meter, period_start, quantity, event_count, max_quantity, late_unbilled)
 SELECT t.account, t.project, t.meter, t.period_start, t.quantity, t.events, t.max_quantity,
        EXISTS (SELECT FROM invoices i WHERE i.billing_account_id = t.account AND i.period_start = t.period_start)
-FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
-            CAST(:periods AS timestamptz[]), CAST(:quantities AS numeric[]), CAST(:events AS bigint[]),
-            CAST(:maxima AS numeric[])) WITH ORDINALITY
+FROM unnest(CAST(CAST(:accounts AS text) AS text[]), CAST(CAST(:projects AS text) AS text[]),
+            CAST(CAST(:meters AS text) AS text[]), CAST(CAST(:periods AS text) AS timestamptz[]),
+            CAST(CAST(:quantities AS text) AS numeric[]), CAST(CAST(:events AS text) AS bigint[]),
+            CAST(CAST(:maxima AS text) AS numeric[])) WITH ORDINALITY
      AS t(account, project, meter, period_start, quantity, events, max_quantity, n)
 ORDER BY t.n
 ON CONFLICT (billing_account_id, project_id, meter, period_start) DO UPDATE
@@ -58,13 +60,14 @@ SET quantity = a.quantity + excluded.quantity,
     late_unbilled = a.late_unbilled OR excluded.late_unbilled
 """)
 """Adds tallies to their aggregates, creating them if new, in one statement whatever their number
-(the values go as one array per column); an aggregate of a period its account was invoiced for
+(the values go as one array literal per column: see `array_literals`); an aggregate of a period its account was invoiced for
 is flagged `late_unbilled` (and never unflagged here)."""
 
 _ADD_UNIQUE_VALUES = text("""
 INSERT INTO usage_unique_values (billing_account_id, project_id, meter, period_start, value)
-SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
-                     CAST(:periods AS timestamptz[]), CAST(:values AS text[]))
+SELECT * FROM unnest(CAST(CAST(:accounts AS text) AS text[]), CAST(CAST(:projects AS text) AS text[]),
+                     CAST(CAST(:meters AS text) AS text[]), CAST(CAST(:periods AS text) AS timestamptz[]),
+                     CAST(CAST(:values AS text) AS text[]))
 ON CONFLICT DO NOTHING
 """)
 
@@ -77,20 +80,24 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
     if not tallies:
         return
     await _lock_periods_for_counting(tx, (key.period for key in tallies))
-    ordered = sorted(tallies.items())
+    # Sorted by plain tuples: UsageKey's generated comparisons cost more than the rest of the sort.
+    ordered = sorted(tallies.items(), key=lambda item: (item[0].billing_account_id, item[0].project_id, item[0].meter,
+                                                        item[0].period.start))
     await tx.execute(_ADD, {
-        "accounts": [k.billing_account_id for k, _ in ordered], "projects": [k.project_id for k, _ in ordered],
-        "meters": [k.meter for k, _ in ordered], "periods": [k.period.start for k, _ in ordered],
-        "quantities": [t.quantity for _, t in ordered], "events": [t.events for _, t in ordered],
-        "maxima": [t.max_quantity for _, t in ordered],
+        **_key_columns([key for key, _ in ordered]), "quantities": plain_array(t.quantity for _, t in ordered),
+        "events": plain_array(t.events for _, t in ordered), "maxima": plain_array(t.max_quantity for _, t in ordered),
     })
-    values = [(k, v) for k, t in ordered for v in sorted(t.unique_values)]
+    values = [(k, v) for k, t in ordered if t.unique_values for v in sorted(t.unique_values)]
     if values:
-        await tx.execute(_ADD_UNIQUE_VALUES, {
-            "accounts": [k.billing_account_id for k, _ in values], "projects": [k.project_id for k, _ in values],
-            "meters": [k.meter for k, _ in values], "periods": [k.period.start for k, _ in values],
-            "values": [v for _, v in values],
-        })
+        await tx.execute(_ADD_UNIQUE_VALUES, {**_key_columns([k for k, _ in values]), "values": text_array(v for _, v in values)})
+
+
+def _key_columns(keys: list[UsageKey]) -> dict[str, str]:
+    starts = {period: period.start.isoformat() for period in {k.period for k in keys}}  # a month or two a batch
+    return {
+        "accounts": text_array(k.billing_account_id for k in keys), "projects": text_array(k.project_id for k in keys),
+        "meters": text_array(k.meter for k in keys), "periods": text_array(starts[k.period] for k in keys),
+    }
 
 
 def _late_before(period_start: datetime):
