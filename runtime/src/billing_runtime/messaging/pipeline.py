@@ -35,20 +35,19 @@ class OffsetKeeper(Protocol):
     def seek(self, partition: TopicPartition, offset: int) -> None: ...
 
 
-def _first_offsets(deliveries: Sequence[Delivery]) -> dict[TopicPartition, int]:
-    first: dict[TopicPartition, int] = {}
+def _offsets(deliveries: Sequence[Delivery]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+    """Per partition, the batch's first offset and the offset after its last."""
+    bounds: dict[tuple[str, int], list[int]] = {}
     for d in deliveries:
-        partition = TopicPartition(d.topic, d.partition)
-        first[partition] = min(first.get(partition, d.offset), d.offset)
-    return first
-
-
-def _next_offsets(deliveries: Sequence[Delivery]) -> dict[TopicPartition, int]:
-    after: dict[TopicPartition, int] = {}
-    for d in deliveries:
-        partition = TopicPartition(d.topic, d.partition)
-        after[partition] = max(after.get(partition, 0), d.offset + 1)
-    return after
+        seen = bounds.get((d.topic, d.partition))
+        if seen is None:
+            bounds[(d.topic, d.partition)] = [d.offset, d.offset]
+        elif d.offset < seen[0]:
+            seen[0] = d.offset
+        elif d.offset > seen[1]:
+            seen[1] = d.offset
+    return ({TopicPartition(*p): low for p, (low, _) in bounds.items()},
+            {TopicPartition(*p): high + 1 for p, (_, high) in bounds.items()})
 
 
 class BatchPipeline:
@@ -62,7 +61,7 @@ class BatchPipeline:
         """Read the batch (while the one before is applied), then start applying it once the one
         before is done; returns without waiting for it."""
         deliveries = [Delivery.from_record(record) for record in records]
-        first = _first_offsets(deliveries)
+        first, after = _offsets(deliveries)
         try:
             readable = await self.consumer.read_all(deliveries)
         except Exception:
@@ -71,7 +70,7 @@ class BatchPipeline:
         if not await self._previous_applied(kafka, first):
             return
         self._applying_from = first
-        self._applying = asyncio.create_task(self._apply_and_commit(readable, first, _next_offsets(deliveries), kafka))
+        self._applying = asyncio.create_task(self._apply_and_commit(readable, first, after, kafka))
 
     async def drain(self) -> None:
         """Wait for the batch being applied, if any (its failure is logged, not raised)."""

@@ -10,6 +10,7 @@ schema version, a broken message) is read by `parse_event`, which gives the cont
 the `ContractError` naming what is wrong, so dead letters keep the contracts' reasons.
 """
 
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
@@ -20,9 +21,9 @@ from billing_contracts import parse_event
 from billing_contracts.envelope import TRACEPARENT_PATTERN
 
 _Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
-_MeterCode = Annotated[str, msgspec.Meta(max_length=100, pattern=r"^[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*$")]
-_FixedPoint = Annotated[str, msgspec.Meta(pattern=r"^\d{1,20}(\.\d{1,18})?$")]
-"""At most 20 + 18 digits: always within the contract's 38 digits, 18 of them decimals."""
+_METER_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
+_meter_codes_seen: set[str] = set()
+"""Meter codes already checked: a stream has a few, each matched once instead of per message."""
 _Instant = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")]
 """RFC 3339 with a zone and at most microseconds, read by `datetime.fromisoformat`: msgspec's own
 datetime rounds a seventh decimal where the contracts drop it."""
@@ -31,9 +32,9 @@ datetime rounds a seventh decimal where the contracts drop it."""
 class UsageData(msgspec.Struct, frozen=True):
     """`UsageRecordedV1`'s fields, with the same types once read."""
 
-    billing_account_id: _Identifier
-    project_id: _Identifier
-    meter: _MeterCode
+    billing_account_id: str
+    project_id: str
+    meter: str
     quantity: Decimal
     occurred_at: datetime
     properties: dict[str, str] = {}
@@ -42,8 +43,8 @@ class UsageData(msgspec.Struct, frozen=True):
 class _RawUsageData(msgspec.Struct):
     billing_account_id: _Identifier
     project_id: _Identifier
-    meter: _MeterCode
-    quantity: _FixedPoint
+    meter: Annotated[str, msgspec.Meta(max_length=100)]
+    quantity: str
     occurred_at: _Instant
     properties: dict[str, str] = {}
 
@@ -84,8 +85,8 @@ def read_usage_message(value: bytes):
     except msgspec.MsgspecError:
         return parse_event(value)
     data = raw.data
-    if data.billing_account_id != raw.subject:
-        return parse_event(value)  # the contracts refuse it, and say why
+    if data.billing_account_id != raw.subject or not _fixed_point(data.quantity) or not _meter_code(data.meter):
+        return parse_event(value)  # the contracts refuse it and say why, or read it their way
     try:
         time, occurred_at = _utc(raw.time), _utc(data.occurred_at)
     except ValueError:  # a date or time out of range: the contracts say which
@@ -94,6 +95,24 @@ def read_usage_message(value: bytes):
         raw.id, raw.type, raw.subject, time, raw.traceparent,
         UsageData(data.billing_account_id, data.project_id, data.meter, Decimal(data.quantity), occurred_at, data.properties),
     )
+
+
+def _fixed_point(quantity: str) -> bool:
+    """Digits, then maybe a point and digits: at most 20 + 18 of them, always within the contract's
+    38 digits, 18 of them decimals (string methods: several times faster than a regex here)."""
+    whole, point, fraction = quantity.partition(".")
+    return (quantity.isascii() and 0 < len(whole) <= 20 and whole.isdigit()
+            and (not point or (0 < len(fraction) <= 18 and fraction.isdigit())))
+
+
+def _meter_code(code: str) -> bool:
+    if code in _meter_codes_seen:
+        return True
+    if _METER_CODE.fullmatch(code) is None:
+        return False
+    if len(_meter_codes_seen) < 10_000:
+        _meter_codes_seen.add(code)
+    return True
 
 
 def _utc(instant: str) -> datetime:
