@@ -1,6 +1,6 @@
-"""The batch pipeline reads the next batch while the previous one is applied, and still applies
-batches one at a time in order, commits each batch's own offsets only after its transaction, and
-after a failure applies and commits nothing behind it."""
+"""The batch pipeline reads the next batch and records it in the inbox while the previous one is
+applied, and still applies batches one at a time in order, commits each batch's own offsets only
+after its transaction, and after a failure applies and commits nothing behind it."""
 
 import asyncio
 from dataclasses import dataclass
@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import pytest
 from aiokafka import TopicPartition
 
+from billing_runtime.messaging.consumer import BatchBeforeNotApplied
 from billing_runtime.messaging.pipeline import BatchPipeline
 
 P0, P1 = TopicPartition("usage.recorded", 0), TopicPartition("usage.recorded", 1)
@@ -39,7 +40,8 @@ class Kafka:
 
 
 class Consumer:
-    """Stands in for `IdempotentConsumer`: notes what it reads and applies, and can be held or failed."""
+    """Stands in for `IdempotentConsumer`: records a batch in the inbox, waits for the batch
+    before as the real one does, applies it; can be held or failed."""
 
     name = "tests.pipeline"
 
@@ -53,8 +55,11 @@ class Consumer:
         await asyncio.sleep(0)
         return [(d, d.offset) for d in deliveries]
 
-    async def apply(self, readable, handler):
+    async def apply(self, readable, handler, before=None):
         first = readable[0][1]
+        self.log.append(("record", first))
+        if before is not None and not await before:
+            raise BatchBeforeNotApplied()
         self.log.append(("apply", first))
         if first in self.hold:
             await self.hold[first].wait()
@@ -69,62 +74,82 @@ def log():
 
 
 @pytest.fixture
-def consumer(log):
-    return Consumer(log)
+def pipeline(log):
+    return BatchPipeline(Consumer(log), handler=None)
 
 
-async def test_the_next_batch_is_read_while_the_one_before_is_applied(log, consumer):
-    pipeline, kafka = BatchPipeline(consumer, handler=None), Kafka(log)
-    consumer.hold[0] = asyncio.Event()
+def only(log, *kinds):
+    return [entry for entry in log if entry[0] in kinds]
+
+
+async def test_the_next_batch_is_read_and_recorded_while_the_one_before_is_applied(log, pipeline):
+    kafka = Kafka(log)
+    pipeline.consumer.hold[0] = asyncio.Event()
     await pipeline.submit(batch((0, 0), (0, 1)), kafka)
-    await asyncio.sleep(0)
-    reading = asyncio.create_task(pipeline.submit(batch((0, 2)), kafka))
+    await pipeline.submit(batch((0, 2)), kafka)
     await asyncio.sleep(0.01)
-    assert ("read", 2) in log and ("applied", 0) not in log  # read while batch 0 is still being applied
-    assert not [entry for entry in log if entry[0] == "commit"]
-    consumer.hold[0].set()
-    await reading
+    assert ("record", 2) in log and ("applied", 0) not in log  # recorded while batch 0 is still applied
+    assert ("apply", 2) not in log and not only(log, "commit")  # but no effect before batch 0's
+    pipeline.consumer.hold[0].set()
     await pipeline.drain()
-    assert [e for e in log if e[0] in ("applied", "commit", "apply")] == [
+    assert only(log, "apply", "applied", "commit") == [
         ("apply", 0), ("applied", 0), ("commit", {P0: 2}), ("apply", 2), ("applied", 2), ("commit", {P0: 3})]
 
 
-async def test_each_batch_commits_its_own_offsets_per_partition_after_its_transaction(log, consumer):
-    pipeline, kafka = BatchPipeline(consumer, handler=None), Kafka(log)
+async def test_no_more_than_two_batches_are_in_flight(log, pipeline):
+    kafka = Kafka(log)
+    pipeline.consumer.hold[0] = asyncio.Event()
+    await pipeline.submit(batch((0, 0)), kafka)
+    await pipeline.submit(batch((0, 1)), kafka)
+    third = asyncio.create_task(pipeline.submit(batch((0, 2)), kafka))
+    await asyncio.sleep(0.01)
+    assert not third.done() and ("record", 2) not in log  # it waits for batch 0 to end
+    pipeline.consumer.hold[0].set()
+    await third
+    await pipeline.drain()
+    assert only(log, "commit") == [("commit", {P0: 1}), ("commit", {P0: 2}), ("commit", {P0: 3})]
+
+
+async def test_each_batch_commits_its_own_offsets_per_partition_after_its_transaction(log, pipeline):
+    kafka = Kafka(log)
     await pipeline.submit(batch((0, 10), (1, 4), (0, 11)), kafka)
     await pipeline.submit(batch((1, 5)), kafka)
     await pipeline.drain()
-    commits = [e for e in log if e[0] in ("applied", "commit")]
-    assert commits == [("applied", 10), ("commit", {P0: 12, P1: 5}), ("applied", 5), ("commit", {P1: 6})]
+    assert only(log, "applied", "commit") == [("applied", 10), ("commit", {P0: 12, P1: 5}), ("applied", 5), ("commit", {P1: 6})]
 
 
-async def test_behind_a_failed_batch_nothing_is_applied_or_committed_and_all_comes_again(log, consumer):
-    pipeline, kafka = BatchPipeline(consumer, handler=None), Kafka(log)
-    consumer.failing.add(10)
+async def test_behind_a_failed_batch_nothing_is_applied_or_committed_and_all_comes_again(log, pipeline):
+    kafka = Kafka(log)
+    pipeline.consumer.failing.add(10)
+    pipeline.consumer.hold[10] = asyncio.Event()
+    await pipeline.submit(batch((0, 10), (0, 11)), kafka)
+    await pipeline.submit(batch((0, 12), (1, 7)), kafka)  # recorded, waits for batch 10
+    third = asyncio.create_task(pipeline.submit(batch((0, 13), (1, 8)), kafka))  # read meanwhile
+    await asyncio.sleep(0.01)
+    pipeline.consumer.hold[10].set()  # and batch 10 fails
+    await third
+    await pipeline.drain()
+    assert ("apply", 12) not in log and ("record", 13) not in log and not only(log, "commit")
+    # Every partition goes back to its earliest offset not committed.
+    assert {(e[1], e[2]) for e in only(log, "seek")} == {(P0, 10), (P1, 7)}
+
+    pipeline.consumer.failing.clear()  # the database is back; the messages come again
+    pipeline.consumer.hold.clear()
     await pipeline.submit(batch((0, 10), (0, 11)), kafka)
     await pipeline.submit(batch((0, 12), (1, 7)), kafka)
     await pipeline.drain()
-    assert ("apply", 12) not in log and not [e for e in log if e[0] == "commit"]
-    seeks = {(e[1], e[2]) for e in log if e[0] == "seek"}
-    # The failed batch's partition goes back to its first offset, the other to the dropped batch's.
-    assert seeks == {(P0, 10), (P1, 7)}
-    consumer.failing.clear()  # the database is back
-    await pipeline.submit(batch((0, 10), (0, 11)), kafka)  # as the rewind delivers them again
-    await pipeline.submit(batch((0, 12), (1, 7)), kafka)
-    await pipeline.drain()
-    assert [e for e in log if e[0] == "commit"] == [("commit", {P0: 12}), ("commit", {P0: 13, P1: 8})]
+    assert only(log, "commit") == [("commit", {P0: 12}), ("commit", {P0: 13, P1: 8})]
 
 
-async def test_a_batch_that_cannot_be_read_comes_again_and_the_one_before_still_commits(log, consumer):
-    pipeline, kafka = BatchPipeline(consumer, handler=None), Kafka(log)
+async def test_a_batch_that_cannot_be_read_comes_again_and_the_one_before_still_commits(log, pipeline):
+    kafka = Kafka(log)
     await pipeline.submit(batch((0, 10)), kafka)
 
     async def broker_away(deliveries):
         raise ConnectionError("no dead-letter topic to write to")
 
-    consumer.read_all = broker_away
+    pipeline.consumer.read_all = broker_away
     with pytest.raises(ConnectionError):
         await pipeline.submit(batch((0, 11), (1, 3)), kafka)
-    await pipeline.drain()
-    assert {(e[1], e[2]) for e in log if e[0] == "seek"} == {(P0, 11), (P1, 3)}
-    assert [e for e in log if e[0] == "commit"] == [("commit", {P0: 11})]
+    assert {(e[1], e[2]) for e in only(log, "seek")} == {(P0, 11), (P1, 3)}
+    assert only(log, "commit") == [("commit", {P0: 11})]

@@ -62,6 +62,15 @@ def _infrastructure_away(error: BaseException) -> bool:
     return False
 
 
+class BatchBeforeNotApplied(Exception):
+    """The batch before this one failed: this one must not have its effects before it."""
+
+
+async def _applied(before: "asyncio.Future[bool] | None") -> None:
+    if before is not None and not await before:
+        raise BatchBeforeNotApplied()
+
+
 class IdempotentConsumer:
     def __init__(
         self,
@@ -101,20 +110,28 @@ class IdempotentConsumer:
                     await asyncio.sleep(0)
         return readable
 
-    async def apply(self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler) -> None:
+    async def apply(
+        self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler, after: "asyncio.Future[bool] | None" = None,
+    ) -> None:
         """Apply what `read_all` read: the batch in one transaction, or, if it fails, one message
-        at a time (retried, then dead-lettered); raises only when the infrastructure is away."""
+        at a time (retried, then dead-lettered); raises only when the infrastructure is away.
+
+        With `after` (the batch before, still being applied), the batch's events are recorded
+        in the inbox meanwhile, and its effects wait until that batch is applied; if it was not
+        (the future's result is false), this raises `BatchBeforeNotApplied` and changes nothing."""
         if not readable:
+            await _applied(after)
             return
         async with self._pausing_when_infrastructure_away():
             if len(readable) > 1:
                 try:
-                    await self._apply([envelope for _, envelope in readable], handler)
+                    await self._apply([envelope for _, envelope in readable], handler, after)
                     return
                 except Exception as error:
-                    if _infrastructure_away(error):
+                    if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
                         raise
                     log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
+            await _applied(after)
             for delivery, envelope in readable:
                 await self._consume_one(delivery, envelope, handler)
 
@@ -155,9 +172,12 @@ class IdempotentConsumer:
         await self.dead_letters.put_aside(delivery, reason or "handler_failed", f"{type(failure).__name__}: {failure}", attempts=attempts)
         MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
-    async def _apply(self, envelopes: list[Envelope], handler: Handler) -> None:
+    async def _apply(self, envelopes: list[Envelope], handler: Handler, after: "asyncio.Future[bool] | None" = None) -> None:
         async with self.engine.begin() as transaction:
             fresh_ids = await first_deliveries(transaction, self.name, [e.id for e in envelopes])
+            # An event also in the batch before waited for it above (its inbox row is taken);
+            # the effects wait for the whole batch before, so they keep the order of the stream.
+            await _applied(after)
             fresh: list[Envelope] = []
             for envelope in envelopes:  # a duplicate inside the batch counts once too
                 if envelope.id in fresh_ids:

@@ -1,27 +1,32 @@
-"""Batches one behind the other: the next batch is read while the previous one's transaction runs.
+"""Batches one behind the other: the next batch is read, and recorded in the inbox, while the
+previous one's transaction runs.
 
-A batch subscriber spends its time in two places that can work at once: this process reading
-messages (CPU) and the database applying a batch. Done one after the other, each waits for the
-other; `BatchPipeline` lets batch N+1 be read while batch N's transaction runs, and keeps every
-guarantee of the kit:
-- batches are applied one at a time, in the order they came (so in offset order per partition);
+A batch subscriber spends its time in two places that can work at once: this process (reading
+messages, computing effects) and the database. Done one after the other, each waits for the
+other. `BatchPipeline` keeps two batches in flight: while batch N has its effects applied and
+committed, batch N+1 is read and its events recorded in the inbox (in its own transaction), and
+batch N+2 is read. It keeps every guarantee of the kit:
+- effects are applied batch after batch, in the order the batches came (so in offset order per
+  partition): a batch's handler runs only once the batch before committed;
 - a batch's offsets are committed, explicitly and only its own, once its transaction committed
   (FastStream's ack would commit the consumer's position, which is already past the next batch);
-- a batch that fails (the database or broker is away; a message's own fault never fails one)
-  stops the line: nothing after it is applied or committed, the batch read behind it is dropped,
-  and every partition of both goes back to the failed batch's first offsets, so it all comes again.
+- if a batch fails (the database or broker is away; a message's own fault never fails one),
+  nothing after it has effects or commits offsets: the batches behind it roll back, the batch
+  read meanwhile is dropped, and every partition goes back to the earliest offset not
+  committed, so it all comes again.
 Offsets left uncommitted (a crash, a rebalance, a stop while a batch is applied, a commit that
 failed) only mean events delivered again, which the inbox drops.
 """
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Sequence
 from typing import Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from billing_runtime.messaging.consumer import Handler, IdempotentConsumer
+from billing_runtime.messaging.consumer import BatchBeforeNotApplied, Handler, IdempotentConsumer
 from billing_runtime.messaging.dead_letters import Delivery
 
 log = logging.getLogger(__name__)
@@ -51,61 +56,79 @@ def _offsets(deliveries: Sequence[Delivery]) -> tuple[dict[TopicPartition, int],
 
 
 class BatchPipeline:
+    IN_FLIGHT = 2
+    """Batches handed to transactions and not yet committed: one applying, one waiting for it."""
+
     def __init__(self, consumer: IdempotentConsumer, handler: Handler) -> None:
         self.consumer = consumer
         self.handler = handler
-        self._applying: asyncio.Task[bool] | None = None
-        self._applying_from: dict[TopicPartition, int] = {}
+        self._in_flight: deque[tuple[asyncio.Task[bool], dict[TopicPartition, int]]] = deque()
 
     async def submit(self, records: Sequence[ConsumerRecord], kafka: OffsetKeeper) -> None:
-        """Read the batch (while the one before is applied), then start applying it once the one
-        before is done; returns without waiting for it."""
+        """Read the batch (while the batches before are applied), then hand it to a transaction
+        that applies it after them; returns without waiting for it."""
         deliveries = [Delivery.from_record(record) for record in records]
         first, after = _offsets(deliveries)
         try:
             readable = await self.consumer.read_all(deliveries)
         except Exception:
-            _rewind(kafka, first)  # a dead letter could not be sent: the batch comes again
+            await self._start_again(kafka, first)  # a dead letter could not be sent: it all comes again
             raise
-        if not await self._previous_applied(kafka, first):
-            return
-        self._applying_from = first
-        self._applying = asyncio.create_task(self._apply_and_commit(readable, first, after, kafka))
+        while self._in_flight and (len(self._in_flight) >= self.IN_FLIGHT or self._in_flight[0][0].done()):
+            task, _ = self._in_flight[0]
+            await asyncio.wait([task])
+            if task.cancelled() or not task.result():
+                await self._start_again(kafka, first)
+                log.warning("%s: dropped a batch read behind a failed one; it comes again", self.consumer.name)
+                return
+            self._in_flight.popleft()
+        before = self._in_flight[-1][0] if self._in_flight else None
+        task = asyncio.create_task(self._apply_and_commit(readable, after, kafka, before))
+        self._in_flight.append((task, first))
 
     async def drain(self) -> None:
-        """Wait for the batch being applied, if any (its failure is logged, not raised)."""
-        if self._applying is not None:
-            await asyncio.wait([self._applying])
-
-    async def _previous_applied(self, kafka: OffsetKeeper, first: dict[TopicPartition, int]) -> bool:
-        if self._applying is None:
-            return True
-        applying, self._applying = self._applying, None
-        await asyncio.wait([applying])
-        if applying.cancelled() or not applying.result():
-            # The batch before did not commit: this one must not be applied before it, nor
-            # committed past it. Both come again from the failed batch's first offsets.
-            _rewind(kafka, {**first, **self._applying_from})
-            log.warning("%s: dropped a batch of %d partition(s) read behind a failed one; it comes again",
-                        self.consumer.name, len(first))
-            return False
-        return True
+        """Wait for the batches in flight (their failures are logged, not raised)."""
+        if self._in_flight:
+            await asyncio.wait([task for task, _ in self._in_flight])
 
     async def _apply_and_commit(
-        self, readable, first: dict[TopicPartition, int], after: dict[TopicPartition, int], kafka: OffsetKeeper,
+        self, readable, after: dict[TopicPartition, int], kafka: OffsetKeeper, before: asyncio.Task[bool] | None,
     ) -> bool:
         """Whether the batch's transaction committed."""
         try:
-            await self.consumer.apply(readable, self.handler)
+            await self.consumer.apply(readable, self.handler, before)
+        except BatchBeforeNotApplied:
+            return False  # the failed batch before rewound for both
         except Exception:  # noqa: BLE001 - it is not lost: it comes again
             log.exception("%s: a batch failed; its messages come again", self.consumer.name)
-            _rewind(kafka, first)  # at once: no other batch may be coming to notice it
+            # At once: there may be no next batch to notice. Every batch in flight is behind
+            # this one (or is it), so the earliest offsets among them are where to go back to.
+            _rewind(kafka, _earliest(first for task, first in self._in_flight if not _committed(task)))
             return False
         try:
             await kafka.commit(after)
         except Exception as error:  # noqa: BLE001 - the effects are committed: at worst they come again, and are dropped
             log.warning("%s: offsets not committed (%s); a later commit or a redelivery covers them", self.consumer.name, error)
         return True
+
+    async def _start_again(self, kafka: OffsetKeeper, first: dict[TopicPartition, int]) -> None:
+        """After a failure: let the batches in flight end (behind a failed one they change
+        nothing), then go back to the earliest offset not committed of every partition."""
+        await self.drain()
+        _rewind(kafka, _earliest([*(f for task, f in self._in_flight if not _committed(task)), first]))
+        self._in_flight.clear()
+
+
+def _committed(task: asyncio.Task[bool]) -> bool:
+    return task.done() and not task.cancelled() and task.result()
+
+
+def _earliest(offsets) -> dict[TopicPartition, int]:
+    earliest: dict[TopicPartition, int] = {}
+    for batch in offsets:
+        for partition, offset in batch.items():
+            earliest[partition] = min(earliest.get(partition, offset), offset)
+    return earliest
 
 
 def _rewind(kafka: OffsetKeeper, offsets: dict[TopicPartition, int]) -> None:
