@@ -4,6 +4,7 @@ after its transaction, and after a failure applies and commits nothing behind it
 
 import asyncio
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import pytest
 from aiokafka import TopicPartition
@@ -53,12 +54,14 @@ class Consumer:
     async def read_all(self, deliveries):
         self.log.append(("read", deliveries[0].offset))
         await asyncio.sleep(0)
-        return [(d, d.offset) for d in deliveries]
+        return [(d, SimpleNamespace(id=f"event-{d.offset}")) for d in deliveries]
 
     async def apply(self, readable, handler, before=None):
-        first = readable[0][1]
+        first = readable[0][0].offset
         self.log.append(("record", first))
-        if before is not None and not await before:
+        if before is not None:
+            self.log.append(("recorded while applying", sorted(before.event_ids)))
+        if before is not None and not await before.applied:
             raise BatchBeforeNotApplied()
         self.log.append(("apply", first))
         if first in self.hold:
@@ -90,6 +93,8 @@ async def test_the_next_batch_is_read_and_recorded_while_the_one_before_is_appli
     await asyncio.sleep(0.01)
     assert ("record", 2) in log and ("applied", 0) not in log  # recorded while batch 0 is still applied
     assert ("apply", 2) not in log and not only(log, "commit")  # but no effect before batch 0's
+    # It is told which events the batch before has: their inbox rows are taken after it.
+    assert ("recorded while applying", ["event-0", "event-1"]) in log
     pipeline.consumer.hold[0].set()
     await pipeline.drain()
     assert only(log, "apply", "applied", "commit") == [

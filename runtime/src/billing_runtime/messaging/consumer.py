@@ -20,6 +20,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from uuid import UUID
 
 from billing_contracts import ContractError, Envelope
 from psycopg.errors import UndefinedColumn, UndefinedTable
@@ -66,8 +67,26 @@ class BatchBeforeNotApplied(Exception):
     """The batch before this one failed: this one must not have its effects before it."""
 
 
-async def _applied(before: "asyncio.Future[bool] | None") -> None:
-    if before is not None and not await before:
+BATCH_BEFORE_TIMEOUT = 30.0
+"""How long a batch holding inbox rows waits for the batch before; past that it rolls back and
+comes again. Two consumers whose partitions just moved can each hold rows the other wants, and
+a wait in this process is not a lock PostgreSQL could see in a deadlock."""
+
+
+@dataclass(frozen=True)
+class BatchBefore:
+    """The batch before, still in flight: its events' ids, and whether it committed."""
+
+    event_ids: frozenset[UUID]
+    applied: "asyncio.Future[bool]"
+
+
+async def _applied(before: BatchBefore | None) -> None:
+    if before is None:
+        return
+    async with asyncio.timeout(BATCH_BEFORE_TIMEOUT):  # TimeoutError: treated as the database away
+        applied = await asyncio.shield(before.applied)
+    if not applied:
         raise BatchBeforeNotApplied()
 
 
@@ -111,14 +130,14 @@ class IdempotentConsumer:
         return readable
 
     async def apply(
-        self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler, after: "asyncio.Future[bool] | None" = None,
+        self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler, after: BatchBefore | None = None,
     ) -> None:
         """Apply what `read_all` read: the batch in one transaction, or, if it fails, one message
         at a time (retried, then dead-lettered); raises only when the infrastructure is away.
 
-        With `after` (the batch before, still being applied), the batch's events are recorded
-        in the inbox meanwhile, and its effects wait until that batch is applied; if it was not
-        (the future's result is false), this raises `BatchBeforeNotApplied` and changes nothing."""
+        With `after` (the batch before, still in flight), the batch's events are recorded in the
+        inbox meanwhile, and its effects wait until that batch committed; if it did not, this
+        raises `BatchBeforeNotApplied` and changes nothing."""
         if not readable:
             await _applied(after)
             return
@@ -172,12 +191,19 @@ class IdempotentConsumer:
         await self.dead_letters.put_aside(delivery, reason or "handler_failed", f"{type(failure).__name__}: {failure}", attempts=attempts)
         MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
-    async def _apply(self, envelopes: list[Envelope], handler: Handler, after: "asyncio.Future[bool] | None" = None) -> None:
+    async def _apply(self, envelopes: list[Envelope], handler: Handler, after: BatchBefore | None = None) -> None:
         async with self.engine.begin() as transaction:
-            fresh_ids = await first_deliveries(transaction, self.name, [e.id for e in envelopes])
-            # An event also in the batch before waited for it above (its inbox row is taken);
-            # the effects wait for the whole batch before, so they keep the order of the stream.
-            await _applied(after)
+            ids = [e.id for e in envelopes]
+            if after is None:
+                fresh_ids = await first_deliveries(transaction, self.name, ids)
+            else:
+                # Recorded while the batch before is applied: all but the events also in it,
+                # whose rows that batch holds (waiting for them here while that batch might
+                # come to wait for this one would never end). Those are recorded after it.
+                fresh_ids = await first_deliveries(transaction, self.name, [i for i in ids if i not in after.event_ids])
+                await _applied(after)  # the effects keep the order of the stream
+                if shared := [i for i in ids if i in after.event_ids]:
+                    fresh_ids |= await first_deliveries(transaction, self.name, shared)
             fresh: list[Envelope] = []
             for envelope in envelopes:  # a duplicate inside the batch counts once too
                 if envelope.id in fresh_ids:

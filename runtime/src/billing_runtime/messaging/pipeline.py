@@ -26,7 +26,7 @@ from typing import Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from billing_runtime.messaging.consumer import BatchBeforeNotApplied, Handler, IdempotentConsumer
+from billing_runtime.messaging.consumer import BatchBefore, BatchBeforeNotApplied, Handler, IdempotentConsumer
 from billing_runtime.messaging.dead_letters import Delivery
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ class BatchPipeline:
     def __init__(self, consumer: IdempotentConsumer, handler: Handler) -> None:
         self.consumer = consumer
         self.handler = handler
-        self._in_flight: deque[tuple[asyncio.Task[bool], dict[TopicPartition, int]]] = deque()
+        self._in_flight: deque[tuple[asyncio.Task[bool], dict[TopicPartition, int], BatchBefore]] = deque()
 
     async def submit(self, records: Sequence[ConsumerRecord], kafka: OffsetKeeper) -> None:
         """Read the batch (while the batches before are applied), then hand it to a transaction
@@ -75,24 +75,24 @@ class BatchPipeline:
             await self._start_again(kafka, first)  # a dead letter could not be sent: it all comes again
             raise
         while self._in_flight and (len(self._in_flight) >= self.IN_FLIGHT or self._in_flight[0][0].done()):
-            task, _ = self._in_flight[0]
+            task = self._in_flight[0][0]
             await asyncio.wait([task])
             if task.cancelled() or not task.result():
                 await self._start_again(kafka, first)
                 log.warning("%s: dropped a batch read behind a failed one; it comes again", self.consumer.name)
                 return
             self._in_flight.popleft()
-        before = self._in_flight[-1][0] if self._in_flight else None
+        before = self._in_flight[-1][2] if self._in_flight else None
         task = asyncio.create_task(self._apply_and_commit(readable, after, kafka, before))
-        self._in_flight.append((task, first))
+        self._in_flight.append((task, first, BatchBefore(frozenset(envelope.id for _, envelope in readable), task)))
 
     async def drain(self) -> None:
         """Wait for the batches in flight (their failures are logged, not raised)."""
         if self._in_flight:
-            await asyncio.wait([task for task, _ in self._in_flight])
+            await asyncio.wait([task for task, _, _ in self._in_flight])
 
     async def _apply_and_commit(
-        self, readable, after: dict[TopicPartition, int], kafka: OffsetKeeper, before: asyncio.Task[bool] | None,
+        self, readable, after: dict[TopicPartition, int], kafka: OffsetKeeper, before: BatchBefore | None,
     ) -> bool:
         """Whether the batch's transaction committed."""
         try:
@@ -103,7 +103,7 @@ class BatchPipeline:
             log.exception("%s: a batch failed; its messages come again", self.consumer.name)
             # At once: there may be no next batch to notice. Every batch in flight is behind
             # this one (or is it), so the earliest offsets among them are where to go back to.
-            _rewind(kafka, _earliest(first for task, first in self._in_flight if not _committed(task)))
+            _rewind(kafka, _earliest(first for task, first, _ in self._in_flight if not _committed(task)))
             return False
         try:
             await kafka.commit(after)
@@ -115,7 +115,7 @@ class BatchPipeline:
         """After a failure: let the batches in flight end (behind a failed one they change
         nothing), then go back to the earliest offset not committed of every partition."""
         await self.drain()
-        _rewind(kafka, _earliest([*(f for task, f in self._in_flight if not _committed(task)), first]))
+        _rewind(kafka, _earliest([*(f for task, f, _ in self._in_flight if not _committed(task)), first]))
         self._in_flight.clear()
 
 
