@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from aiokafka import TopicPartition
 
-from billing_runtime.messaging.consumer import BatchBeforeNotApplied
+from billing_runtime.messaging.batch_order import BatchBeforeNotApplied
 from billing_runtime.messaging.pipeline import BatchPipeline
 
 P0, P1 = TopicPartition("usage.recorded", 0), TopicPartition("usage.recorded", 1)

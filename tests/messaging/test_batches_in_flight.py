@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 from billing_contracts import UsageRecordedV1, new_envelope
-from billing_runtime.messaging.consumer import BatchBefore, IdempotentConsumer
+from billing_runtime.messaging.batch_order import BatchBefore
+from billing_runtime.messaging.consumer import IdempotentConsumer
 from billing_runtime.messaging.dead_letters import Delivery
 from sqlalchemy import text
 

@@ -20,13 +20,13 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from uuid import UUID
 
 from billing_contracts import ContractError, Envelope
 from psycopg.errors import UndefinedColumn, UndefinedTable
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied, await_batch_before
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.inbox import first_deliveries
 from billing_runtime.messaging.reading import read_delivery
@@ -61,33 +61,6 @@ def _infrastructure_away(error: BaseException) -> bool:
     if isinstance(error, DBAPIError):
         return error.connection_invalidated or isinstance(error.orig, UndefinedTable | UndefinedColumn)
     return False
-
-
-class BatchBeforeNotApplied(Exception):
-    """The batch before this one failed: this one must not have its effects before it."""
-
-
-BATCH_BEFORE_TIMEOUT = 30.0
-"""How long a batch holding inbox rows waits for the batch before; past that it rolls back and
-comes again. Two consumers whose partitions just moved can each hold rows the other wants, and
-a wait in this process is not a lock PostgreSQL could see in a deadlock."""
-
-
-@dataclass(frozen=True)
-class BatchBefore:
-    """The batch before, still in flight: its events' ids, and whether it committed."""
-
-    event_ids: frozenset[UUID]
-    applied: "asyncio.Future[bool]"
-
-
-async def _applied(before: BatchBefore | None) -> None:
-    if before is None:
-        return
-    async with asyncio.timeout(BATCH_BEFORE_TIMEOUT):  # TimeoutError: treated as the database away
-        applied = await asyncio.shield(before.applied)
-    if not applied:
-        raise BatchBeforeNotApplied()
 
 
 class IdempotentConsumer:
@@ -139,7 +112,7 @@ class IdempotentConsumer:
         inbox meanwhile, and its effects wait until that batch committed; if it did not, this
         raises `BatchBeforeNotApplied` and changes nothing."""
         if not readable:
-            await _applied(after)
+            await await_batch_before(after)
             return
         async with self._pausing_when_infrastructure_away():
             if len(readable) > 1:
@@ -150,7 +123,7 @@ class IdempotentConsumer:
                     if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
                         raise
                     log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
-            await _applied(after)
+            await await_batch_before(after)
             for delivery, envelope in readable:
                 await self._consume_one(delivery, envelope, handler)
 
@@ -201,7 +174,7 @@ class IdempotentConsumer:
                 # whose rows that batch holds (waiting for them here while that batch might
                 # come to wait for this one would never end). Those are recorded after it.
                 fresh_ids = await first_deliveries(transaction, self.name, [i for i in ids if i not in after.event_ids])
-                await _applied(after)  # the effects keep the order of the stream
+                await await_batch_before(after)  # the effects keep the order of the stream
                 if shared := [i for i in ids if i in after.event_ids]:
                     fresh_ids |= await first_deliveries(transaction, self.name, shared)
             fresh: list[Envelope] = []

@@ -26,7 +26,8 @@ from typing import Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
 
-from billing_runtime.messaging.consumer import BatchBefore, BatchBeforeNotApplied, Handler, IdempotentConsumer
+from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied
+from billing_runtime.messaging.consumer import Handler, IdempotentConsumer
 from billing_runtime.messaging.dead_letters import Delivery
 
 log = logging.getLogger(__name__)
