@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 from billing_contracts import ContractError, UsageRecordedV1, new_envelope, parse_event
 
-from billing_runtime.messaging.consumer import read_delivery
+from billing_runtime.messaging.reading import read_delivery
 from billing_runtime.messaging.dead_letters import Delivery
 
 USAGE = new_envelope(UsageRecordedV1(billing_account_id="ba_1", project_id="prj_1", meter="compute.vcpu_hours",

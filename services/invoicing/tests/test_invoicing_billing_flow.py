@@ -36,11 +36,13 @@ class RecordingSubscriptions:
     def __init__(self) -> None:
         self.handlers: dict = {}
         self.batch: dict = {}
+        self.readers: dict = {}
 
-    def on(self, topic: str, *, batch: bool = False, max_records: int = 500):
+    def on(self, topic: str, *, batch: bool = False, max_records: int = 500, parse=None):
         def register(handler):
             self.handlers[topic] = handler
             self.batch[topic] = batch
+            self.readers[topic] = parse
             return handler
 
         return register
@@ -61,7 +63,7 @@ class Kit:
     async def deliver(self, topic: str, envelopes) -> None:
         handler = self.subscriptions.handlers[topic]
         consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", self.engine, self.dead_letters,
-                                      RetryPolicy(attempts=2, first_backoff=0.01))
+                                      RetryPolicy(attempts=2, first_backoff=0.01), self.subscriptions.readers[topic])
         deliveries = []
         for envelope in envelopes:
             self.offset += 1

@@ -96,10 +96,12 @@ async def test_producers_post_a_batch_and_learn_which_events_were_refused_and_wh
 class Subscriptions:
     def __init__(self) -> None:
         self.handlers: dict = {}
+        self.readers: dict = {}
 
-    def on(self, topic: str, *, batch: bool = False, max_records: int = 500):
+    def on(self, topic: str, *, batch: bool = False, max_records: int = 500, parse=None):
         def register(handler):
             self.handlers[topic] = handler
+            self.readers[topic] = parse
             return handler
         return register
 
@@ -113,7 +115,7 @@ async def test_usage_from_the_future_and_negative_quantities_are_dead_lettered_w
     await producer.start()
     try:
         consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
-                                      RetryPolicy(attempts=2, first_backoff=0.01))
+                                      RetryPolicy(attempts=2, first_backoff=0.01), subscriptions.readers["usage.recorded"])
         usage = lambda at: new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
                                                         quantity=Decimal(1), occurred_at=at), source="/tests")
         on_time, future = usage(now), usage(now + timedelta(hours=1, minutes=1))

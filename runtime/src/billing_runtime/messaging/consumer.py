@@ -17,19 +17,19 @@ The subscriber commits the offset only after this returns, so only after the dat
 
 import asyncio
 import logging
-import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from functools import cache
 
-from billing_contracts import ContractError, Envelope, parse_event
-from billing_contracts.events import EVENTS, Event
+from billing_contracts import ContractError, Envelope
 from psycopg.errors import UndefinedColumn, UndefinedTable
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied, await_batch_before
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.inbox import first_deliveries
+from billing_runtime.messaging.reading import read_delivery
 from billing_runtime.observability.logs import bind
 from billing_runtime.observability.message_spans import consuming, consuming_batch
 from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
@@ -48,41 +48,6 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         return min(self.first_backoff * 2 ** (attempt - 1), self.max_backoff)
-
-
-_NUMBER_AFTER_KEY = re.compile(rb'"\s*:\s*-?(?:\d+[.eE]|[NI])')
-_NUMBER_IN_ARRAY = re.compile(rb'[,\[]\s*-?(?:\d+[.eE]|[NI])')
-"""A JSON number with a fraction or an exponent, or NaN/Infinity (a value after a key, or in an
-array), or text inside a string that looks like one (which only costs the fast path)."""
-
-
-@cache
-def _envelope_of(topic: str) -> type[Envelope] | None:
-    """The typed envelope of the topic's one schema version; None if it has several or none."""
-    versions = EVENTS.versions(topic)
-    return Envelope[EVENTS.lookup(topic, versions[0])] if len(versions) == 1 else None  # type: ignore[index]
-
-
-def _not_integer_number(value: bytes) -> bool:
-    return bool(_NUMBER_AFTER_KEY.search(value) or _NUMBER_IN_ARRAY.search(value))
-
-
-def read_delivery(delivery: Delivery) -> Envelope[Event]:
-    """`parse_event(delivery.value)`, about twice as fast for a well-formed message.
-
-    The fast path validates the bytes straight into the envelope of the topic's event type
-    (one pass, in pydantic's JSON parser). Anything else takes `parse_event`, which gives the
-    same result and names what is wrong: a message that fails the fast path (of another type,
-    or invalid), or one with a non-integer JSON number, which the contracts read as an exact
-    Decimal while pydantic's JSON parser would go through a binary float.
-    """
-    model = _envelope_of(delivery.topic)
-    if model is not None and delivery.value[:1] == b"{" and not _not_integer_number(delivery.value):
-        try:
-            return model.model_validate_json(delivery.value)
-        except ValueError:  # pydantic's ValidationError among them: parse_event says what is wrong
-            pass
-    return parse_event(delivery.value)
 
 
 def _infrastructure_away(error: BaseException) -> bool:
@@ -117,8 +82,56 @@ class IdempotentConsumer:
 
     async def consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
         """Process a batch in one transaction; if it fails, fall back to one message at a time."""
+        await self.apply(await self.read_all(deliveries), handler)
+
+    async def read_all(self, deliveries: Sequence[Delivery]) -> list[tuple[Delivery, Envelope]]:
+        """The readable messages with what they say; the others go to the dead-letter topic.
+
+        Yields to the event loop every few hundred messages, so that a transaction running
+        meanwhile (the batch before, in a pipeline) goes on while this one is read."""
+        readable: list[tuple[Delivery, Envelope]] = []
+        async with self._pausing_when_infrastructure_away():
+            for number, delivery in enumerate(deliveries, 1):
+                try:
+                    readable.append((delivery, self.read(delivery)))
+                except ContractError as error:
+                    log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
+                    await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
+                    MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
+                if number % 256 == 0:
+                    await asyncio.sleep(0)
+        return readable
+
+    async def apply(
+        self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler, after: BatchBefore | None = None,
+    ) -> None:
+        """Apply what `read_all` read: the batch in one transaction, or, if it fails, one message
+        at a time (retried, then dead-lettered); raises only when the infrastructure is away.
+
+        With `after` (the batch before, still in flight), the batch's events are recorded in the
+        inbox meanwhile, and its effects wait until that batch committed; if it did not, this
+        raises `BatchBeforeNotApplied` and changes nothing."""
+        if not readable:
+            await await_batch_before(after)
+            return
+        async with self._pausing_when_infrastructure_away():
+            if len(readable) > 1:
+                try:
+                    with consuming_batch(self.name, readable):
+                        await self._apply([envelope for _, envelope in readable], handler, after)
+                    return
+                except Exception as error:
+                    if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
+                        raise
+                    log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
+            await await_batch_before(after)
+            for delivery, envelope in readable:
+                await self._consume_one(delivery, envelope, handler)
+
+    @asynccontextmanager
+    async def _pausing_when_infrastructure_away(self) -> AsyncIterator[None]:
         try:
-            await self._consume(deliveries, handler)
+            yield
         except Exception as error:
             if _infrastructure_away(error):
                 # Not the message's fault: no dead letter, no commit. Pause so that a database
@@ -126,29 +139,6 @@ class IdempotentConsumer:
                 log.warning("%s: infrastructure unavailable (%s); the delivery will come again", self.name, error)
                 await asyncio.sleep(self.retry.max_backoff)
             raise
-
-    async def _consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
-        readable: list[tuple[Delivery, Envelope]] = []
-        for delivery in deliveries:
-            try:
-                readable.append((delivery, self.read(delivery)))
-            except ContractError as error:
-                log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
-                await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
-                MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
-        if not readable:
-            return
-        if len(readable) > 1:
-            try:
-                with consuming_batch(self.name, readable):
-                    await self._apply([envelope for _, envelope in readable], handler)
-                return
-            except Exception as error:
-                if _infrastructure_away(error):
-                    raise
-                log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
-        for delivery, envelope in readable:
-            await self._consume_one(delivery, envelope, handler)
 
     async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
         with bind(event_id=str(envelope.id), topic=delivery.topic), consuming(self.name, delivery, envelope):
@@ -175,9 +165,19 @@ class IdempotentConsumer:
         await self.dead_letters.put_aside(delivery, reason or "handler_failed", f"{type(failure).__name__}: {failure}", attempts=attempts)
         MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
-    async def _apply(self, envelopes: list[Envelope], handler: Handler) -> None:
+    async def _apply(self, envelopes: list[Envelope], handler: Handler, after: BatchBefore | None = None) -> None:
         async with self.engine.begin() as transaction:
-            fresh_ids = await first_deliveries(transaction, self.name, [e.id for e in envelopes])
+            ids = [e.id for e in envelopes]
+            if after is None:
+                fresh_ids = await first_deliveries(transaction, self.name, ids)
+            else:
+                # Recorded while the batch before is applied: all but the events also in it,
+                # whose rows that batch holds (waiting for them here while that batch might
+                # come to wait for this one would never end). Those are recorded after it.
+                fresh_ids = await first_deliveries(transaction, self.name, [i for i in ids if i not in after.event_ids])
+                await await_batch_before(after)  # the effects keep the order of the stream
+                if shared := [i for i in ids if i in after.event_ids]:
+                    fresh_ids |= await first_deliveries(transaction, self.name, shared)
             fresh: list[Envelope] = []
             for envelope in envelopes:  # a duplicate inside the batch counts once too
                 if envelope.id in fresh_ids:

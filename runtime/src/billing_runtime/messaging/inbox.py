@@ -3,17 +3,21 @@
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.dialects.postgresql import UUID as PgUUID
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-# One statement whatever the batch size: the ids go as one array parameter, so neither
-# SQLAlchemy nor psycopg builds (and PostgreSQL parses) a VALUES list of thousands of rows.
-_RECORD = text(
-    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:event_ids AS uuid[])) "
-    "ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id"
-).bindparams(bindparam("event_ids", type_=ARRAY(PgUUID(as_uuid=True))))
+from billing_runtime.array_literals import text_array
+
+# One statement whatever the batch size: the ids go as one array literal (one text parameter),
+# so neither SQLAlchemy nor psycopg builds a VALUES list of thousands of rows, nor adapts
+# thousands of UUIDs one by one. It answers with the ids that were already there (a few), not
+# with the thousands just recorded.
+_RECORD = text("""
+WITH given AS (SELECT unnest(CAST(CAST(:event_ids AS text) AS uuid[])) AS event_id),
+     recorded AS (INSERT INTO inbox (consumer, event_id) SELECT :consumer, event_id FROM given
+                  ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id)
+SELECT event_id FROM given EXCEPT SELECT event_id FROM recorded
+""")
 
 
 async def first_deliveries(
@@ -28,5 +32,5 @@ async def first_deliveries(
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return set()
-    result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": ids})
-    return set(result.scalars())
+    result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": text_array(map(str, ids))})
+    return set(ids).difference(result.scalars())

@@ -1,8 +1,10 @@
 """How each billing account wants to be invoiced: one invoice, or one per project."""
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Text, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -13,6 +15,14 @@ async def per_project(connection: AsyncConnection, billing_account_id: str) -> b
     """False (one invoice for the whole account) until the account asks otherwise."""
     query = select(INVOICE_SETTINGS.c.per_project).where(INVOICE_SETTINGS.c.billing_account_id == billing_account_id)
     return bool((await connection.execute(query)).scalar())
+
+
+async def invoiced_per_project(connection: AsyncConnection, billing_account_ids: Sequence[str]) -> set[str]:
+    """Those of the accounts that asked for one invoice per project (one query for them all)."""
+    S = INVOICE_SETTINGS
+    query = select(S.c.billing_account_id).where(
+        S.c.per_project, S.c.billing_account_id == any_(bindparam("accounts", list(billing_account_ids), type_=ARRAY(Text))))
+    return set((await connection.execute(query)).scalars())
 
 
 async def save(tx: AsyncConnection, billing_account_id: str, per_project: bool, at: datetime) -> None:

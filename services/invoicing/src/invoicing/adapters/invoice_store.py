@@ -1,8 +1,7 @@
 """Invoices and their lines in the database, as domain `Invoice`s."""
 
+from collections.abc import Collection, Sequence
 from datetime import UTC, datetime
-
-from collections.abc import Collection
 
 from sqlalchemy import Row, and_, exists, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as upsert
@@ -14,8 +13,12 @@ from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
 from invoicing.domain.periods import BillingPeriod
 
 
-async def next_number_in_sequence(tx: AsyncConnection) -> int:
-    return int(await tx.scalar(INVOICE_NUMBERS.next_value()))
+async def next_numbers_in_sequence(tx: AsyncConnection, count: int) -> list[int]:
+    """`count` numbers of the invoice sequence, ascending, in one round trip."""
+    if count == 0:
+        return []
+    numbers = await tx.execute(select(INVOICE_NUMBERS.next_value()).select_from(func.generate_series(1, count)))
+    return sorted(int(n) for n in numbers.scalars())
 
 
 async def invoiced_for(connection: AsyncConnection, billing_account_id: str, period_start: datetime) -> bool:
@@ -24,32 +27,32 @@ async def invoiced_for(connection: AsyncConnection, billing_account_id: str, per
     return bool(await connection.scalar(query))
 
 
-async def add_invoice(tx: AsyncConnection, invoice: Invoice) -> bool:
-    """Store the invoice and its lines; False (and nothing stored) if the account already has
-    an invoice for the period."""
-    stored = await tx.execute(
-        upsert(INVOICES)
-        .values(
-            id=invoice.id, number=invoice.number, billing_account_id=invoice.billing_account_id,
-            project_id=invoice.project_id, period_start=invoice.period.start, period_end=invoice.period.end, currency=invoice.currency,
-            amount_due=invoice.amount_due, status=invoice.status.value, finalized_at=invoice.finalized_at,
-            due_at=invoice.due_at, paid_at=invoice.paid_at,
-            billed_to=invoice.billed_to.to_json() if invoice.billed_to else None,
-        )
-        .on_conflict_do_nothing(constraint="invoices_one_per_account_period_project")
-        .returning(INVOICES.c.id)
-    )
-    if stored.first() is None:
-        return False
-    if invoice.lines:
-        await tx.execute(
-            insert(INVOICE_LINES),
-            [{"invoice_id": invoice.id, "project_id": line.project_id, "meter": line.meter,
-              "usage_period_start": line.usage_period.start, "quantity": line.quantity, "unit_price": line.unit_price,
-              "price_model": line.price_model, "price_terms": line.price_terms, "amount": line.amount,
-              "event_count": line.events} for line in invoice.lines],
-        )
-    return True
+_STORE_NEW_INVOICE = (upsert(INVOICES).on_conflict_do_nothing(constraint="invoices_one_per_account_period_project")
+                      .returning(INVOICES.c.id))
+
+
+async def add_invoices(tx: AsyncConnection, invoices: Sequence[Invoice]) -> set[str]:
+    """Store the invoices and their lines; the ids of those stored. An invoice whose account
+    already has one for the period (and project) is not stored, nor are its lines."""
+    if not invoices:
+        return set()
+    # executemany with RETURNING: SQLAlchemy sends pages of rows per statement, compiled once.
+    rows = await tx.execute(_STORE_NEW_INVOICE, [{
+        "id": i.id, "number": i.number, "billing_account_id": i.billing_account_id, "project_id": i.project_id,
+        "period_start": i.period.start, "period_end": i.period.end, "currency": i.currency, "amount_due": i.amount_due,
+        "status": i.status.value, "finalized_at": i.finalized_at, "due_at": i.due_at, "paid_at": i.paid_at,
+        "billed_to": i.billed_to.to_json() if i.billed_to else None,
+    } for i in invoices])
+    stored = set(rows.scalars())
+    lines = [
+        {"invoice_id": invoice.id, "project_id": line.project_id, "meter": line.meter,
+         "usage_period_start": line.usage_period.start, "quantity": line.quantity, "unit_price": line.unit_price,
+         "price_model": line.price_model, "price_terms": line.price_terms, "amount": line.amount, "event_count": line.events}
+        for invoice in invoices if invoice.id in stored for line in invoice.lines
+    ]
+    if lines:
+        await tx.execute(insert(INVOICE_LINES), lines)  # executemany: SQLAlchemy sends them in pages of rows
+    return stored
 
 
 async def invoice_for_update(tx: AsyncConnection, invoice_id: str) -> Invoice | None:

@@ -6,10 +6,14 @@ usage either lands before a period's invoice is made (and is on it), or after it
 (and is flagged `late_unbilled` for the next invoice). None falls in between.
 """
 
-from collections.abc import Iterable, Mapping
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
+from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from billing_runtime.array_literals import plain_array, text_array, text_array_with_nulls
+from sqlalchemy import Text, and_, any_, bindparam, exists, func, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES
@@ -45,9 +49,10 @@ INSERT INTO usage_aggregates AS a
 SELECT t.account, t.project, t.meter, t.period_start, t.quantity, t.events, t.max_quantity,
        EXISTS (SELECT FROM invoices i WHERE i.billing_account_id = t.account AND i.period_start = t.period_start),
        t.traceparent
-FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
-            CAST(:periods AS timestamptz[]), CAST(:quantities AS numeric[]), CAST(:events AS bigint[]),
-            CAST(:maxima AS numeric[]), CAST(:traceparents AS text[])) WITH ORDINALITY
+FROM unnest(CAST(CAST(:accounts AS text) AS text[]), CAST(CAST(:projects AS text) AS text[]),
+            CAST(CAST(:meters AS text) AS text[]), CAST(CAST(:periods AS text) AS timestamptz[]),
+            CAST(CAST(:quantities AS text) AS numeric[]), CAST(CAST(:events AS text) AS bigint[]),
+            CAST(CAST(:maxima AS text) AS numeric[]), CAST(CAST(:traceparents AS text) AS text[])) WITH ORDINALITY
      AS t(account, project, meter, period_start, quantity, events, max_quantity, traceparent, n)
 ORDER BY t.n
 ON CONFLICT (billing_account_id, project_id, meter, period_start) DO UPDATE
@@ -58,13 +63,14 @@ SET quantity = a.quantity + excluded.quantity,
     traceparent = coalesce(excluded.traceparent, a.traceparent)
 """)
 """Adds tallies to their aggregates, creating them if new, in one statement whatever their number
-(the values go as one array per column); an aggregate of a period its account was invoiced for
+(the values go as one array literal per column: see `array_literals`); an aggregate of a period its account was invoiced for
 is flagged `late_unbilled` (and never unflagged here)."""
 
 _ADD_UNIQUE_VALUES = text("""
 INSERT INTO usage_unique_values (billing_account_id, project_id, meter, period_start, value)
-SELECT * FROM unnest(CAST(:accounts AS text[]), CAST(:projects AS text[]), CAST(:meters AS text[]),
-                     CAST(:periods AS timestamptz[]), CAST(:values AS text[]))
+SELECT * FROM unnest(CAST(CAST(:accounts AS text) AS text[]), CAST(CAST(:projects AS text) AS text[]),
+                     CAST(CAST(:meters AS text) AS text[]), CAST(CAST(:periods AS text) AS timestamptz[]),
+                     CAST(CAST(:values AS text) AS text[]))
 ON CONFLICT DO NOTHING
 """)
 
@@ -77,20 +83,25 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
     if not tallies:
         return
     await _lock_periods_for_counting(tx, (key.period for key in tallies))
-    ordered = sorted(tallies.items())
+    # Sorted by plain tuples: UsageKey's generated comparisons cost more than the rest of the sort.
+    ordered = sorted(tallies.items(), key=lambda item: (item[0].billing_account_id, item[0].project_id, item[0].meter,
+                                                        item[0].period.start))
     await tx.execute(_ADD, {
-        "accounts": [k.billing_account_id for k, _ in ordered], "projects": [k.project_id for k, _ in ordered],
-        "meters": [k.meter for k, _ in ordered], "periods": [k.period.start for k, _ in ordered],
-        "quantities": [t.quantity for _, t in ordered], "events": [t.events for _, t in ordered],
-        "maxima": [t.max_quantity for _, t in ordered], "traceparents": [t.traceparent for _, t in ordered],
+        **_key_columns([key for key, _ in ordered]), "quantities": plain_array(t.quantity for _, t in ordered),
+        "events": plain_array(t.events for _, t in ordered), "maxima": plain_array(t.max_quantity for _, t in ordered),
+        "traceparents": text_array_with_nulls(t.traceparent for _, t in ordered),
     })
-    values = [(k, v) for k, t in ordered for v in sorted(t.unique_values)]
+    values = [(k, v) for k, t in ordered if t.unique_values for v in sorted(t.unique_values)]
     if values:
-        await tx.execute(_ADD_UNIQUE_VALUES, {
-            "accounts": [k.billing_account_id for k, _ in values], "projects": [k.project_id for k, _ in values],
-            "meters": [k.meter for k, _ in values], "periods": [k.period.start for k, _ in values],
-            "values": [v for _, v in values],
-        })
+        await tx.execute(_ADD_UNIQUE_VALUES, {**_key_columns([k for k, _ in values]), "values": text_array(v for _, v in values)})
+
+
+def _key_columns(keys: list[UsageKey]) -> dict[str, str]:
+    starts = {period: period.start.isoformat() for period in {k.period for k in keys}}  # a month or two a batch
+    return {
+        "accounts": text_array(k.billing_account_id for k in keys), "projects": text_array(k.project_id for k in keys),
+        "meters": text_array(k.meter for k in keys), "periods": text_array(starts[k.period] for k in keys),
+    }
 
 
 def _late_before(period_start: datetime):
@@ -124,20 +135,33 @@ async def usage_of(tx: AsyncConnection, billing_account_id: str, period_start: d
     return await _metered(tx, and_(A.c.billing_account_id == billing_account_id, A.c.period_start == period_start))
 
 
-async def late_usage_of(tx: AsyncConnection, billing_account_id: str, before: datetime) -> list[LateUsage]:
-    """Grown aggregates of earlier periods, with what the account's lines billed of each so far."""
-    grown = await _metered(tx, and_(A.c.billing_account_id == billing_account_id, _late_before(before)))
-    late = []
-    for usage in grown:
-        billed = (await tx.execute(
-            select(func.coalesce(func.sum(INVOICE_LINES.c.quantity), 0), func.coalesce(func.sum(INVOICE_LINES.c.amount), 0),
-                   func.coalesce(func.sum(INVOICE_LINES.c.event_count), 0))
-            .join(INVOICES, INVOICES.c.id == INVOICE_LINES.c.invoice_id)
-            .where(INVOICES.c.billing_account_id == billing_account_id, INVOICE_LINES.c.project_id == usage.project_id,
-                   INVOICE_LINES.c.meter == usage.meter, INVOICE_LINES.c.usage_period_start == usage.period.start)
-        )).one()
-        late.append(LateUsage(usage, billed[0], int(billed[1]), int(billed[2])))
-    return late
+def _among(accounts: Sequence[str]):
+    # One array parameter, however many accounts (an IN list would bind one parameter each).
+    return A.c.billing_account_id == any_(bindparam("accounts", list(accounts), type_=ARRAY(Text)))
+
+
+async def usage_by_account(tx: AsyncConnection, accounts: Sequence[str], period_start: datetime) -> dict[str, list[MeteredUsage]]:
+    """`usage_of` for many accounts in one query (accounts without usage are left out)."""
+    return await _metered_by_account(tx, and_(_among(accounts), A.c.period_start == period_start))
+
+
+async def late_usage_by_account(tx: AsyncConnection, accounts: Sequence[str], before: datetime) -> dict[str, list[LateUsage]]:
+    """Per account, its grown aggregates of periods before `before`, with what its invoice lines
+    billed of each so far (two queries for all the accounts)."""
+    grown = await _metered_by_account(tx, and_(_among(accounts), _late_before(before)))
+    if not grown:
+        return {}
+    L = INVOICE_LINES
+    billed_query = (
+        select(INVOICES.c.billing_account_id, L.c.project_id, L.c.meter, L.c.usage_period_start,
+               func.sum(L.c.quantity), func.sum(L.c.amount), func.sum(L.c.event_count))
+        .join(INVOICES, INVOICES.c.id == L.c.invoice_id)
+        .where(INVOICES.c.billing_account_id == any_(bindparam("grown", list(grown), type_=ARRAY(Text))))
+        .group_by(INVOICES.c.billing_account_id, L.c.project_id, L.c.meter, L.c.usage_period_start))
+    billed = {(r[0], r[1], r[2], r[3]): (r[4], int(r[5]), int(r[6])) for r in await tx.execute(billed_query)}
+    nothing = (Decimal(0), 0, 0)
+    return {account: [LateUsage(u, *billed.get((account, u.project_id, u.meter, u.period.start), nothing)) for u in usages]
+            for account, usages in grown.items()}
 
 
 async def mark_late_billed(tx: AsyncConnection, billing_account_id: str, late: Iterable[LateUsage]) -> None:
@@ -150,14 +174,21 @@ async def mark_late_billed(tx: AsyncConnection, billing_account_id: str, late: I
 
 
 async def _metered(tx: AsyncConnection, where) -> list[MeteredUsage]:
+    return [usage for usages in (await _metered_by_account(tx, where)).values() for usage in usages]
+
+
+async def _metered_by_account(tx: AsyncConnection, where) -> dict[str, list[MeteredUsage]]:
     unique = (select(func.count()).where(U.c.billing_account_id == A.c.billing_account_id, U.c.project_id == A.c.project_id,
                                          U.c.meter == A.c.meter, U.c.period_start == A.c.period_start)
               .scalar_subquery())
-    query = (select(A.c.project_id, A.c.meter, A.c.period_start, A.c.quantity, A.c.event_count, A.c.max_quantity,
-                    unique.label("unique_count"))
-             .where(where).order_by(A.c.period_start, A.c.project_id, A.c.meter))
-    return [MeteredUsage(r.project_id, r.meter, BillingPeriod(r.period_start), r.quantity, r.event_count, r.max_quantity,
-                         r.unique_count) for r in await tx.execute(query)]
+    query = (select(A.c.billing_account_id, A.c.project_id, A.c.meter, A.c.period_start, A.c.quantity, A.c.event_count,
+                    A.c.max_quantity, unique.label("unique_count"))
+             .where(where).order_by(A.c.billing_account_id, A.c.period_start, A.c.project_id, A.c.meter))
+    by_account: dict[str, list[MeteredUsage]] = defaultdict(list)
+    for r in await tx.execute(query):
+        by_account[r.billing_account_id].append(MeteredUsage(
+            r.project_id, r.meter, BillingPeriod(r.period_start), r.quantity, r.event_count, r.max_quantity, r.unique_count))
+    return dict(by_account)
 
 
 async def counters_of(connection: AsyncConnection, billing_account_id: str, period_starts: list[datetime]) -> list[MeteredUsage]:

@@ -57,28 +57,34 @@ def check_not_from_the_future(usage: Usage, now: datetime, tolerance: timedelta)
 def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[UsageKey, Tally]:
     """Exact tallies per key; `UnknownMeter`, or `MissingUsageProperty` for a unique-count meter's
     usage without the property it counts."""
-    tallies: dict[UsageKey, Tally] = {}
-    periods: dict[tuple[int, int], BillingPeriod] = {}  # a batch spans a month or two: make each once
+    # Thousands of usages a batch, a few per aggregate: the lookups go by plain tuples, and each
+    # key, tally, meter and period is made once (dataclass keys hash and compare slowly).
+    tallies: dict[tuple[str, str, str, int, int], tuple[UsageKey, Tally]] = {}
+    periods: dict[tuple[int, int], BillingPeriod] = {}
+    meters: dict[str, Meter] = {}
     for usage in usages:
-        meter = price_book.meter(usage.meter)
+        meter = meters.get(usage.meter) or meters.setdefault(usage.meter, price_book.meter(usage.meter))
         at = usage.occurred_at
-        utc = at.astimezone(UTC) if at.tzinfo is not None else None
-        month = (utc.year, utc.month) if utc else None
-        period = periods.get(month) if month else None
-        if period is None:  # BillingPeriod.containing refuses a naive time
-            period = periods.setdefault(month, BillingPeriod.containing(at))
-        key = UsageKey(usage.billing_account_id, usage.project_id, usage.meter, period)
-        tally = tallies.setdefault(key, Tally())
+        if at.tzinfo is None:
+            BillingPeriod.containing(at)  # raises: a naive time cannot be placed in a period
+        utc = at.astimezone(UTC)
+        found = tallies.get((usage.billing_account_id, usage.project_id, usage.meter, utc.year, utc.month))
+        if found is None:
+            period = periods.get((utc.year, utc.month)) or periods.setdefault((utc.year, utc.month), BillingPeriod.containing(at))
+            found = (UsageKey(usage.billing_account_id, usage.project_id, usage.meter, period), Tally())
+            tallies[(usage.billing_account_id, usage.project_id, usage.meter, utc.year, utc.month)] = found
+        tally = found[1]
         tally.quantity = add_quantities(tally.quantity, usage.quantity)
         tally.events += 1
-        tally.max_quantity = max(tally.max_quantity, usage.quantity)
+        if usage.quantity > tally.max_quantity:
+            tally.max_quantity = usage.quantity
         tally.traceparent = usage.traceparent or tally.traceparent
         if meter.aggregation is Aggregation.UNIQUE_COUNT:
             value = usage.properties.get(meter.unique_property or "")
             if value is None:
                 raise MissingUsageProperty(meter.code, meter.unique_property or "")
             tally.unique_values.add(value)
-    return tallies
+    return dict(tallies.values())
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from billing_runtime.clock import Clock
 from billing_runtime.messaging.subscriptions import EventSubscriptions
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from invoicing.adapters.usage_messages import UsageMessage, read_usage_message
 from invoicing.domain.usage import Usage
 from invoicing.use_cases.record_failed_charge import record_failed_charge
 from invoicing.use_cases.record_successful_charge import record_successful_charge
@@ -23,8 +24,9 @@ from invoicing.use_cases.replicate_project_link import replicate_project_link
 def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
 
-    @events.on("usage.recorded", batch=True, max_records=5_000)
-    async def count_usage(envelopes: list[Envelope], tx: AsyncConnection) -> None:
+    # The busiest topic is read with a faster reading of the same contract (see usage_messages).
+    @events.on("usage.recorded", batch=True, max_records=5_000, parse=read_usage_message)
+    async def count_usage(envelopes: list[Envelope | UsageMessage], tx: AsyncConnection) -> None:
         usages = [
             Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at,
                   e.data.properties, e.traceparent)

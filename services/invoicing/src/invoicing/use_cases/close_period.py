@@ -3,7 +3,7 @@ per project when the account asks), with late usage of earlier periods, and anno
 
 import logging
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -38,62 +38,75 @@ async def close_period(
     period_start: datetime, tx: AsyncConnection, clock: Clock, new_id: Callable[[], str] = new_invoice_id,
 ) -> PeriodClosing:
     """Finalize invoices for every account with usage in the period (or late usage of an earlier
-    one) and none for the period yet (see `finalize_account`). Closing again finalizes nothing
+    one) and none for the period yet (see `finalize_accounts`). Closing again finalizes nothing
     new; usage arriving after an account was invoiced goes on its next invoice.
     """
     period = BillingPeriod(period_start)
     await usage_ledger.lock_period_for_closing(tx, period)
-    price_book = await price_catalog.load_price_book(tx)
-    finalized_at = clock.now()
-    finalized: list[Invoice] = []
+    accounts = await usage_ledger.accounts_to_invoice(tx, period.start)
+    return await finalize_accounts(tx, accounts, period, await price_catalog.load_price_book(tx), clock.now(), new_id)
+
+
+async def finalize_accounts(
+    tx: AsyncConnection, accounts: Sequence[str], period: BillingPeriod, price_book: PriceBook, finalized_at: datetime,
+    new_id: Callable[[], str] = new_invoice_id,
+) -> PeriodClosing:
+    """Finalize the accounts' invoices for the period: each account's usage of the period and
+    late usage of earlier ones, priced at the prices in effect at the start of each usage period.
+    Each invoice is payment_pending, due 14 days after finalizing, in the account's currency (USD
+    until its snapshot arrives), addressed with its billing details as they are now;
+    `invoice.finalized` joins the transaction. An account with usage that has no price is left
+    out, with the reason. The caller holds the period's closing lock.
+    """
+    # What every account's invoice needs is read for all of them at once: a few queries per
+    # period, not several per account (10,000 accounts took most of a minute that way).
+    currencies = await account_replica.currencies_of(tx, accounts)
+    billed_tos = await account_replica.billed_tos_of(tx, accounts)
+    per_project = await invoice_settings.invoiced_per_project(tx, accounts)
+    usage = await usage_ledger.usage_by_account(tx, accounts, period.start)
+    late = await usage_ledger.late_usage_by_account(tx, accounts, period.start)
+    to_make: list[tuple[str, str, str | None, list]] = []
     not_invoiced: dict[str, str] = {}
-    for account in await usage_ledger.accounts_to_invoice(tx, period.start):
+    for account in accounts:
+        currency = currencies.get(account) or DEFAULT_CURRENCY
         try:
-            finalized += await finalize_account(tx, account, period, price_book, finalized_at, new_id)
+            lines = price_lines(usage.get(account, []), price_book, currency, late.get(account, []))
         except (UnknownMeter, PriceMissing) as error:
             log.warning("billing account %s not invoiced for %s: %s", account, period.label, error)
             not_invoiced[account] = str(error)
-    return PeriodClosing(period, tuple(finalized), not_invoiced)
-
-
-async def finalize_account(
-    tx: AsyncConnection, account: str, period: BillingPeriod, price_book: PriceBook, finalized_at: datetime,
-    new_id: Callable[[], str] = new_invoice_id,
-) -> list[Invoice]:
-    """Finalize the account's invoices for the period: its usage of the period and late usage of
-    earlier ones, priced at the prices in effect at the start of each usage period. Each invoice
-    is payment_pending, due 14 days after finalizing, in the account's currency (USD until its
-    snapshot arrives), addressed with its billing details as they are now; `invoice.finalized`
-    joins the transaction. `UnknownMeter` or `PriceMissing`, with nothing written, when some
-    usage has no price. The caller holds the period's closing lock.
-    """
-    currency = await account_replica.currency_of(tx, account) or DEFAULT_CURRENCY
-    billed_to = await account_replica.billed_to_of(tx, account)
-    late = await usage_ledger.late_usage_of(tx, account, period.start)
-    lines = price_lines(await usage_ledger.usage_of(tx, account, period.start), price_book, currency, late)
-    per_project = await invoice_settings.per_project(tx, account)
-    # Only read when spans are recorded: an unobserved closing pays nothing for them.
-    traces = await usage_traces.traces_of_usage_to_bill(tx, account, period.start) if tracing.recording() else {}
-    finalized: list[Invoice] = []
-    announcements: list[Envelope[InvoiceFinalizedV1]] = []
-    for project, project_lines in split_by_project(lines, per_project).items():
-        # Many usage traces end in one invoice: its finalization links to them, and its
-        # event continues the finalization's own trace (the request's or the closer's).
-        billed = traces.get(project, []) if project else [t for project_traces in traces.values() for t in project_traces]
+            late.pop(account, None)  # its late usage waits, unbilled, for the closing that invoices it
+            continue
+        for project, project_lines in split_by_project(lines, account in per_project).items():
+            to_make.append((account, currency, project, project_lines))
+    numbers = await invoice_store.next_numbers_in_sequence(tx, len(to_make))
+    invoices, traceparents = [], {}
+    for number, (account, currency, project, lines) in zip(numbers, to_make, strict=True):
+        # Many usage traces end in one invoice: its finalization links to them, and its event
+        # continues the finalization's own trace (the request's or the closer's). The usage
+        # traces are only read when spans are recorded: an unobserved closing pays nothing.
+        billed = await _usage_traces(tx, account, project, period) if tracing.recording() else []
         with tracing.span("finalize invoice", {"billing.account.id": account, "billing.period": period.label},
                           links=billed) as traceparent:
             invoice = finalize_invoice(
-                invoice_id=new_id(), number=invoice_number(period, await invoice_store.next_number_in_sequence(tx)),
-                billing_account_id=account, period=period, currency=currency, lines=project_lines,
-                finalized_at=finalized_at, project_id=project, billed_to=billed_to,
+                invoice_id=new_id(), number=invoice_number(period, number), billing_account_id=account, period=period,
+                currency=currency, lines=lines, finalized_at=finalized_at, project_id=project,
+                billed_to=billed_tos.get(account),
             )
-            if await invoice_store.add_invoice(tx, invoice):
-                finalized.append(invoice)
-                tracing.annotate({"billing.invoice.id": invoice.id, "billing.invoice.number": invoice.number})
-                announcements.append(announcement(invoice).model_copy(update={"traceparent": traceparent}))
-    await usage_ledger.mark_late_billed(tx, account, late)
-    await publish_events(tx, announcements)
-    return finalized
+            tracing.annotate({"billing.invoice.id": invoice.id, "billing.invoice.number": invoice.number})
+        invoices.append(invoice)
+        traceparents[invoice.id] = traceparent
+    stored = await invoice_store.add_invoices(tx, invoices)
+    finalized = [invoice for invoice in invoices if invoice.id in stored]
+    for account, grown in late.items():
+        await usage_ledger.mark_late_billed(tx, account, grown)
+    await publish_events(tx, [announcement(invoice).model_copy(update={"traceparent": traceparents[invoice.id]})
+                              for invoice in finalized])
+    return PeriodClosing(period, tuple(finalized), not_invoiced)
+
+
+async def _usage_traces(tx: AsyncConnection, account: str, project: str | None, period: BillingPeriod) -> list[str]:
+    traces = await usage_traces.traces_of_usage_to_bill(tx, account, period.start)
+    return traces.get(project, []) if project else [t for project_traces in traces.values() for t in project_traces]
 
 
 def announcement(invoice: Invoice) -> Envelope[InvoiceFinalizedV1]:

@@ -18,7 +18,7 @@ async def open_period_drafts(connection: AsyncConnection, billing_account_id: st
     deletion request), or while some usage has no price (the estimate shows it unpriced)."""
     period = BillingPeriod.containing(clock.now())
     usage = await usage_ledger.usage_of(connection, billing_account_id, period.start)
-    late = await usage_ledger.late_usage_of(connection, billing_account_id, period.start)
+    late = (await usage_ledger.late_usage_by_account(connection, [billing_account_id], period.start)).get(billing_account_id, [])
     if not (usage or late) or await invoice_store.invoiced_for(connection, billing_account_id, period.start):
         return []
     currency = await account_replica.currency_of(connection, billing_account_id) or DEFAULT_CURRENCY

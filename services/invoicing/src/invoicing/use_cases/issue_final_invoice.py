@@ -11,10 +11,9 @@ from billing_runtime.clock import Clock
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters import invoice_store, price_catalog, usage_ledger
-from invoicing.domain.errors import PriceMissing, UnknownMeter
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.periods import BillingPeriod
-from invoicing.use_cases.close_period import finalize_account
+from invoicing.use_cases.close_period import finalize_accounts
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +28,10 @@ async def issue_final_invoice(tx: AsyncConnection, billing_account_id: str, cloc
     if await invoice_store.invoiced_for(tx, billing_account_id, period.start):
         return []
     if not (await usage_ledger.usage_of(tx, billing_account_id, period.start)
-            or await usage_ledger.late_usage_of(tx, billing_account_id, period.start)):
+            or await usage_ledger.late_usage_by_account(tx, [billing_account_id], period.start)):
         return []
-    try:
-        return await finalize_account(tx, billing_account_id, period, await price_catalog.load_price_book(tx), now)
-    except (UnknownMeter, PriceMissing) as error:
+    closing = await finalize_accounts(tx, [billing_account_id], period, await price_catalog.load_price_book(tx), now)
+    if closing.not_invoiced:
         # The month stays open: the period closer invoices it once the price book is fixed.
-        log.warning("no final invoice for billing account %s: %s", billing_account_id, error)
-        return []
+        log.warning("no final invoice for billing account %s: %s", billing_account_id, closing.not_invoiced[billing_account_id])
+    return list(closing.finalized)

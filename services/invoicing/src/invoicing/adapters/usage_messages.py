@@ -1,0 +1,119 @@
+"""Reading `usage.recorded` messages fast: the one stream whose volume makes reading them matter.
+
+`read_usage_message` decodes the bytes once, straight into small typed structs (msgspec, in C),
+checking every rule the contract states: the envelope's fixed attributes, the identifiers' lengths,
+the meter code's pattern, an aware `occurred_at`, the trace context's form, the subject being the
+billing account. It takes only a subset of what `parse_event` takes, and reads it to the same
+values: quantities only as the contract writes them (a fixed-point string, at most 38 digits and 18
+decimals), times converted to UTC. Anything else (a quantity given as a JSON number, another
+schema version, a broken message) is read by `parse_event`, which gives the contracts' envelope or
+the `ContractError` naming what is wrong, so dead letters keep the contracts' reasons.
+"""
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from billing_contracts import parse_event
+from billing_contracts.envelope import TRACEPARENT_PATTERN
+
+_Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+_METER_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
+_meter_codes_seen: set[str] = set()
+"""Meter codes already checked: a stream has a few, each matched once instead of per message."""
+_Instant = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")]
+"""RFC 3339 with a zone and at most microseconds, read by `datetime.fromisoformat`: msgspec's own
+datetime rounds a seventh decimal where the contracts drop it."""
+
+
+class UsageData(msgspec.Struct, frozen=True):
+    """`UsageRecordedV1`'s fields, with the same types once read."""
+
+    billing_account_id: str
+    project_id: str
+    meter: str
+    quantity: Decimal
+    occurred_at: datetime
+    properties: dict[str, str] = {}
+
+
+class _RawUsageData(msgspec.Struct):
+    billing_account_id: _Identifier
+    project_id: _Identifier
+    meter: Annotated[str, msgspec.Meta(max_length=100)]
+    quantity: str
+    occurred_at: _Instant
+    properties: dict[str, str] = {}
+
+
+class _RawEnvelope(msgspec.Struct):
+    specversion: Literal["1.0"]
+    id: UUID
+    type: Literal["usage.recorded"]
+    source: Annotated[str, msgspec.Meta(min_length=1)]
+    time: _Instant
+    schemaversion: Literal[1]
+    subject: _Identifier
+    data: _RawUsageData
+    datacontenttype: Literal["application/json"] = "application/json"
+    traceparent: Annotated[str, msgspec.Meta(pattern=TRACEPARENT_PATTERN)] | None = None
+    tracestate: Annotated[str, msgspec.Meta(max_length=512)] | None = None
+
+
+class UsageMessage(msgspec.Struct, frozen=True):
+    """What the consumer and the usage handler use of an `Envelope[UsageRecordedV1]`, same names."""
+
+    id: UUID
+    type: str
+    subject: str
+    time: datetime
+    traceparent: str | None
+    data: UsageData
+
+
+_DECODER = msgspec.json.Decoder(_RawEnvelope)
+
+
+def read_usage_message(value: bytes):
+    """The message as `UsageMessage` when it takes the fast path, else what `parse_event` reads
+    (an `Envelope[UsageRecordedV1]`, or it raises the `ContractError`)."""
+    try:
+        raw = _DECODER.decode(value)
+    except msgspec.MsgspecError:
+        return parse_event(value)
+    data = raw.data
+    if data.billing_account_id != raw.subject or not _fixed_point(data.quantity) or not _meter_code(data.meter):
+        return parse_event(value)  # the contracts refuse it and say why, or read it their way
+    try:
+        time, occurred_at = _utc(raw.time), _utc(data.occurred_at)
+    except ValueError:  # a date or time out of range: the contracts say which
+        return parse_event(value)
+    return UsageMessage(
+        raw.id, raw.type, raw.subject, time, raw.traceparent,
+        UsageData(data.billing_account_id, data.project_id, data.meter, Decimal(data.quantity), occurred_at, data.properties),
+    )
+
+
+def _fixed_point(quantity: str) -> bool:
+    """Digits, then maybe a point and digits: at most 20 + 18 of them, always within the contract's
+    38 digits, 18 of them decimals (string methods: several times faster than a regex here)."""
+    whole, point, fraction = quantity.partition(".")
+    return (quantity.isascii() and 0 < len(whole) <= 20 and whole.isdigit()
+            and (not point or (0 < len(fraction) <= 18 and fraction.isdigit())))
+
+
+def _meter_code(code: str) -> bool:
+    if code in _meter_codes_seen:
+        return True
+    if _METER_CODE.fullmatch(code) is None:
+        return False
+    if len(_meter_codes_seen) < 10_000:
+        _meter_codes_seen.add(code)
+    return True
+
+
+def _utc(instant: str) -> datetime:
+    return datetime.fromisoformat(instant).astimezone(UTC)
