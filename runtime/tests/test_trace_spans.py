@@ -11,9 +11,6 @@ from billing_runtime.observability.logs import trace_id_of
 from billing_runtime.observability.message_spans import ProducerSpans, consuming, consuming_batch
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
 
 TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -21,16 +18,6 @@ CALLER = f"00-{TRACE}-00f067aa0ba902b7-01"
 OTHER_TRACE = "0af7651916cd43dd8448eb211c80319c"
 
 
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.use(None)
 
 
 def span_id(traceparent: str) -> int:

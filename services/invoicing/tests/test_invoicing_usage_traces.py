@@ -6,15 +6,11 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-import pytest
 from billing_contracts import parse_event
 from billing_runtime.clock import FixedClock
 from billing_runtime.database import create_engine
 from billing_runtime.messaging.tables import OUTBOX
 from billing_runtime.observability import tracing
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from sqlalchemy import select
 
 from invoicing.adapters.tables import USAGE_AGGREGATES
@@ -28,16 +24,6 @@ def traceparent(trace_id: str) -> str:
     return f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
 
 
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.use(None)
 
 
 async def test_an_invoice_finalization_links_to_the_latest_trace_of_each_aggregate_it_bills(engine, far_period, spans):

@@ -3,13 +3,9 @@ trace of its own linked to it."""
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from billing_contracts import InvoiceFinalizedV1
 from billing_runtime.clock import FixedClock
 from billing_runtime.observability import tracing
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
-from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from payments.domain.retries import RetrySchedule
 from payments.use_cases.collect_charge import collect_next_charge
@@ -19,16 +15,6 @@ START = datetime(2026, 5, 1, 0, 5, tzinfo=UTC)
 INVOICE_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
-@pytest.fixture
-def spans():
-    exporter = InMemorySpanExporter()
-    provider = TracerProvider()
-    provider.add_span_processor(SimpleSpanProcessor(exporter))
-    tracing.use(provider)
-    try:
-        yield exporter
-    finally:
-        tracing.use(None)
 
 
 def invoice() -> InvoiceFinalizedV1:
