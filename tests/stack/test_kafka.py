@@ -73,3 +73,12 @@ async def test_topics_are_never_created_by_producing_to_them(stack):
         assert "not.registered" not in await admin.list_topics()
     finally:
         await admin.close()
+
+
+def test_a_cluster_id_never_starts_with_a_dash_which_the_storage_tool_would_take_for_an_option():
+    from devstack.kafka import new_cluster_id
+
+    draws = iter([bytes([0xF8]) + bytes(15), bytes([0x10]) + bytes(15)])  # the first encodes to "-..."
+    assert new_cluster_id(lambda: next(draws)) == "EAAAAAAAAAAAAAAAAAAAAA"
+    ids = {new_cluster_id() for _ in range(2_000)}
+    assert len(ids) == 2_000 and not any(i.startswith("-") for i in ids) and {len(i) for i in ids} == {22}

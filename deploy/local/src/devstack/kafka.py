@@ -65,6 +65,17 @@ def resolve_jars(cache_dir: Path) -> Path:
     return libs
 
 
+def new_cluster_id(random_bytes=lambda: uuid.uuid4().bytes) -> str:
+    """A KRaft cluster id: 16 random bytes, URL-safe base64 without padding, as Kafka makes them.
+
+    Like Kafka's own `Uuid.randomUuid`, it never starts with "-": the storage tool would read
+    such an id as an option and refuse to format (one start in 64 failed that way).
+    """
+    while (cluster_id := base64.urlsafe_b64encode(random_bytes()).decode().rstrip("=")).startswith("-"):
+        pass
+    return cluster_id
+
+
 class KafkaServer:
     def __init__(self, state_dir: Path, cache_dir: Path, port: int, controller_port: int) -> None:
         self.state_dir = state_dir
@@ -89,7 +100,7 @@ class KafkaServer:
         properties.write_text(self._server_properties(data))
         classpath = f"{libs}/*"
         if not (data / "meta.properties").exists():
-            cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+            cluster_id = new_cluster_id()
             formatted = subprocess.run(
                 [java, "-cp", classpath, "kafka.tools.StorageTool", "format", "--standalone",
                  "-t", cluster_id, "-c", str(properties)],
