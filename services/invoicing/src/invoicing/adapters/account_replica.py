@@ -1,13 +1,13 @@
 """What invoicing keeps of each billing account: its currency and who its invoices are addressed to."""
 
-from collections.abc import Sequence
+from collections.abc import Collection
+from typing import NamedTuple
 
-from sqlalchemy import Text, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters.tables import ACCOUNT_REPLICA
+from invoicing.adapters.tables import ACCOUNT_REPLICA, among
 from invoicing.domain.billed_to import BilledTo
 
 
@@ -30,24 +30,14 @@ async def currency_of(tx: AsyncConnection, billing_account_id: str) -> str | Non
     return (await tx.execute(query)).scalar()
 
 
-async def billed_to_of(tx: AsyncConnection, billing_account_id: str) -> BilledTo | None:
-    query = select(ACCOUNT_REPLICA.c.billed_to).where(ACCOUNT_REPLICA.c.billing_account_id == billing_account_id)
-    stored = (await tx.execute(query)).scalar()
-    return BilledTo.from_json(stored) if stored else None
+class ReplicatedAccount(NamedTuple):
+    currency: str
+    billed_to: BilledTo | None
 
 
-async def currencies_of(tx: AsyncConnection, billing_account_ids: Sequence[str]) -> dict[str, str]:
-    """`currency_of` for many accounts in one query; accounts without a snapshot are left out."""
+async def accounts_of(tx: AsyncConnection, billing_account_ids: Collection[str]) -> dict[str, ReplicatedAccount]:
+    """What is kept of each of the accounts, in one query; accounts without a snapshot are left out."""
     R = ACCOUNT_REPLICA
-    query = select(R.c.billing_account_id, R.c.currency).where(
-        R.c.billing_account_id == any_(bindparam("accounts", list(billing_account_ids), type_=ARRAY(Text))))
-    return {row.billing_account_id: row.currency for row in await tx.execute(query)}
-
-
-async def billed_tos_of(tx: AsyncConnection, billing_account_ids: Sequence[str]) -> dict[str, BilledTo]:
-    """`billed_to_of` for many accounts in one query; accounts without billing details are left out."""
-    R = ACCOUNT_REPLICA
-    query = select(R.c.billing_account_id, R.c.billed_to).where(
-        R.c.billed_to.is_not(None),
-        R.c.billing_account_id == any_(bindparam("accounts", list(billing_account_ids), type_=ARRAY(Text))))
-    return {row.billing_account_id: BilledTo.from_json(row.billed_to) for row in await tx.execute(query)}
+    rows = await tx.execute(select(R.c.billing_account_id, R.c.currency, R.c.billed_to).where(among(R.c.billing_account_id, billing_account_ids)))
+    return {row.billing_account_id: ReplicatedAccount(row.currency, BilledTo.from_json(row.billed_to) if row.billed_to else None)
+            for row in rows}

@@ -1,14 +1,13 @@
 """How each billing account wants to be invoiced: one invoice, or one per project."""
 
-from collections.abc import Sequence
+from collections.abc import Collection
 from datetime import datetime
 
-from sqlalchemy import Text, any_, bindparam, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters.tables import INVOICE_SETTINGS
+from invoicing.adapters.tables import INVOICE_SETTINGS, among
 
 
 async def per_project(connection: AsyncConnection, billing_account_id: str) -> bool:
@@ -17,11 +16,10 @@ async def per_project(connection: AsyncConnection, billing_account_id: str) -> b
     return bool((await connection.execute(query)).scalar())
 
 
-async def invoiced_per_project(connection: AsyncConnection, billing_account_ids: Sequence[str]) -> set[str]:
+async def invoiced_per_project(connection: AsyncConnection, billing_account_ids: Collection[str]) -> set[str]:
     """Those of the accounts that asked for one invoice per project (one query for them all)."""
     S = INVOICE_SETTINGS
-    query = select(S.c.billing_account_id).where(
-        S.c.per_project, S.c.billing_account_id == any_(bindparam("accounts", list(billing_account_ids), type_=ARRAY(Text))))
+    query = select(S.c.billing_account_id).where(S.c.per_project, among(S.c.billing_account_id, billing_account_ids))
     return set((await connection.execute(query)).scalars())
 
 

@@ -1,10 +1,13 @@
 """Invoicing's own tables (the messaging kit's outbox and inbox and the members replica are the runtime's)."""
 
+from collections.abc import Iterable
+
 from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
     Column,
+    ColumnElement,
     DateTime,
     ForeignKey,
     ForeignKeyConstraint,
@@ -17,12 +20,20 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    any_,
+    bindparam,
 )
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from invoicing.domain.invoices import InvoiceStatus
 
 METADATA = MetaData()
+
+
+def among(column: Column, values: Iterable[str]) -> ColumnElement[bool]:
+    """`column` is one of `values`: one array parameter however many (an IN list binds one each)."""
+    return column == any_(bindparam(None, list(values), type_=ARRAY(Text)))
+
 
 USAGE_AGGREGATES = Table(
     "usage_aggregates",

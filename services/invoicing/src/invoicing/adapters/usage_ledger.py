@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from billing_runtime.array_literals import plain_array, text_array, text_array_with_nulls
-from sqlalchemy import Text, and_, any_, bindparam, exists, func, or_, select, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import and_, exists, func, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES
+from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES, among
 from invoicing.domain.periods import BillingPeriod
 from invoicing.domain.rating import LateUsage
 from invoicing.domain.usage import MeteredUsage, Tally, UsageKey
@@ -135,20 +134,15 @@ async def usage_of(tx: AsyncConnection, billing_account_id: str, period_start: d
     return await _metered(tx, and_(A.c.billing_account_id == billing_account_id, A.c.period_start == period_start))
 
 
-def _among(accounts: Sequence[str]):
-    # One array parameter, however many accounts (an IN list would bind one parameter each).
-    return A.c.billing_account_id == any_(bindparam("accounts", list(accounts), type_=ARRAY(Text)))
-
-
 async def usage_by_account(tx: AsyncConnection, accounts: Sequence[str], period_start: datetime) -> dict[str, list[MeteredUsage]]:
     """`usage_of` for many accounts in one query (accounts without usage are left out)."""
-    return await _metered_by_account(tx, and_(_among(accounts), A.c.period_start == period_start))
+    return await _metered_by_account(tx, and_(among(A.c.billing_account_id, accounts), A.c.period_start == period_start))
 
 
 async def late_usage_by_account(tx: AsyncConnection, accounts: Sequence[str], before: datetime) -> dict[str, list[LateUsage]]:
     """Per account, its grown aggregates of periods before `before`, with what its invoice lines
     billed of each so far (two queries for all the accounts)."""
-    grown = await _metered_by_account(tx, and_(_among(accounts), _late_before(before)))
+    grown = await _metered_by_account(tx, and_(among(A.c.billing_account_id, accounts), _late_before(before)))
     if not grown:
         return {}
     L = INVOICE_LINES
@@ -156,7 +150,7 @@ async def late_usage_by_account(tx: AsyncConnection, accounts: Sequence[str], be
         select(INVOICES.c.billing_account_id, L.c.project_id, L.c.meter, L.c.usage_period_start,
                func.sum(L.c.quantity), func.sum(L.c.amount), func.sum(L.c.event_count))
         .join(INVOICES, INVOICES.c.id == L.c.invoice_id)
-        .where(INVOICES.c.billing_account_id == any_(bindparam("grown", list(grown), type_=ARRAY(Text))))
+        .where(among(INVOICES.c.billing_account_id, grown))
         .group_by(INVOICES.c.billing_account_id, L.c.project_id, L.c.meter, L.c.usage_period_start))
     billed = {(r[0], r[1], r[2], r[3]): (r[4], int(r[5]), int(r[6])) for r in await tx.execute(billed_query)}
     nothing = (Decimal(0), 0, 0)

@@ -5,30 +5,13 @@ never stale and never needs cleaning up. Its id names what it is made of (accoun
 for accounts invoiced per project, the project), so it can be read back like any invoice.
 """
 
-from collections import defaultdict
-from collections.abc import Iterable
-
-from invoicing.domain.billed_to import BilledTo
-from invoicing.domain.invoices import Invoice, InvoiceLine, InvoiceStatus
+from invoicing.domain.invoices import Invoice, InvoiceStatus, PricedInvoice
 from invoicing.domain.money import invoice_total
 from invoicing.domain.periods import BillingPeriod
 
 DRAFT_PREFIX = "draft."
 DRAFT_NUMBER = "DRAFT"
 """Drafts get their number when they are finalized."""
-
-
-def split_by_project(lines: list[InvoiceLine], per_project: bool) -> dict[str | None, list[InvoiceLine]]:
-    """The lines of each invoice: all on one (project None), or grouped by project.
-
-    An account whose only usage was late but billed nothing more (a max that did not grow)
-    still gets its invoice for the period, of zero, so the period is closed for it."""
-    if not per_project:
-        return {None: lines}
-    by_project: dict[str | None, list[InvoiceLine]] = defaultdict(list)
-    for line in lines:
-        by_project[line.project_id].append(line)
-    return dict(by_project) or {None: []}
 
 
 def draft_id(billing_account_id: str, period: BillingPeriod, project_id: str | None) -> str:
@@ -46,16 +29,10 @@ def parse_draft_id(invoice_id: str) -> tuple[str, str, str | None] | None:
     return parts[0], parts[1], parts[2] if len(parts) == 3 else None
 
 
-def draft_invoices(
-    *, billing_account_id: str, period: BillingPeriod, currency: str, lines: Iterable[InvoiceLine],
-    per_project: bool, billed_to: BilledTo | None,
-) -> list[Invoice]:
-    return [
-        Invoice(
-            id=draft_id(billing_account_id, period, project), number=DRAFT_NUMBER, billing_account_id=billing_account_id,
-            period=period, currency=currency, amount_due=invoice_total(line.amount for line in project_lines),
-            status=InvoiceStatus.DRAFT, finalized_at=None, due_at=None, lines=tuple(project_lines),
-            project_id=project, billed_to=billed_to,
-        )
-        for project, project_lines in split_by_project(list(lines), per_project).items()
-    ]
+def draft_invoice(priced: PricedInvoice, period: BillingPeriod) -> Invoice:
+    return Invoice(
+        id=draft_id(priced.billing_account_id, period, priced.project_id), number=DRAFT_NUMBER,
+        billing_account_id=priced.billing_account_id, period=period, currency=priced.currency,
+        amount_due=invoice_total(line.amount for line in priced.lines), status=InvoiceStatus.DRAFT, finalized_at=None,
+        due_at=None, lines=priced.lines, project_id=priced.project_id, billed_to=priced.billed_to,
+    )

@@ -6,6 +6,7 @@ arrive in, so a late or repeated event about a settled invoice is ignored rather
 """
 
 import uuid
+from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -138,6 +139,30 @@ class Invoice:
     billed_to: BilledTo | None = None
     """The account's billing details when the invoice was finalized; None until the account's
     snapshot has reached invoicing."""
+
+
+@dataclass(frozen=True)
+class PricedInvoice:
+    """An invoice's content, priced, before it is numbered and finalized (or shown as a draft)."""
+
+    billing_account_id: str
+    currency: str
+    project_id: str | None
+    lines: tuple[InvoiceLine, ...]
+    billed_to: BilledTo | None
+
+
+def split_by_project(lines: list[InvoiceLine], per_project: bool) -> dict[str | None, list[InvoiceLine]]:
+    """The lines of each invoice: all on one (project None), or grouped by project.
+
+    An account whose only usage was late but billed nothing more (a max that did not grow)
+    still gets its invoice for the period, of zero, so the period is closed for it."""
+    if not per_project:
+        return {None: lines}
+    by_project: dict[str | None, list[InvoiceLine]] = defaultdict(list)
+    for line in lines:
+        by_project[line.project_id].append(line)
+    return dict(by_project) or {None: []}
 
 
 def finalize_invoice(

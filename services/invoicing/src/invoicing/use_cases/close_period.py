@@ -13,13 +13,11 @@ from billing_runtime.messaging.outbox import publish_events
 from billing_runtime.observability import tracing
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters import account_replica, invoice_settings, invoice_store, price_catalog, usage_ledger, usage_traces
-from invoicing.domain.drafts import split_by_project
-from invoicing.domain.errors import PriceMissing, UnknownMeter
-from invoicing.domain.invoices import DEFAULT_CURRENCY, Invoice, finalize_invoice, invoice_number, new_invoice_id
+from invoicing.adapters import invoice_store, price_catalog, usage_ledger, usage_traces
+from invoicing.domain.invoices import Invoice, finalize_invoice, invoice_number, new_invoice_id
 from invoicing.domain.periods import BillingPeriod
 from invoicing.domain.price_book import PriceBook
-from invoicing.domain.rating import price_lines
+from invoicing.use_cases.price_invoices import price_invoices
 
 log = logging.getLogger(__name__)
 SOURCE = "/billing/invoicing"
@@ -51,62 +49,40 @@ async def finalize_accounts(
     tx: AsyncConnection, accounts: Sequence[str], period: BillingPeriod, price_book: PriceBook, finalized_at: datetime,
     new_id: Callable[[], str] = new_invoice_id,
 ) -> PeriodClosing:
-    """Finalize the accounts' invoices for the period: each account's usage of the period and
-    late usage of earlier ones, priced at the prices in effect at the start of each usage period.
-    Each invoice is payment_pending, due 14 days after finalizing, in the account's currency (USD
-    until its snapshot arrives), addressed with its billing details as they are now;
-    `invoice.finalized` joins the transaction. An account with usage that has no price is left
-    out, with the reason. The caller holds the period's closing lock.
+    """Finalize the accounts' invoices for the period as `price_invoices` prices them: each is
+    payment_pending, due 14 days after finalizing; `invoice.finalized` joins the transaction. An
+    account with usage that has no price is left out, with the reason; one with nothing to bill
+    gets none. The caller holds the period's closing lock.
     """
-    # What every account's invoice needs is read for all of them at once: a few queries per
-    # period, not several per account (10,000 accounts took most of a minute that way).
-    currencies = await account_replica.currencies_of(tx, accounts)
-    billed_tos = await account_replica.billed_tos_of(tx, accounts)
-    per_project = await invoice_settings.invoiced_per_project(tx, accounts)
-    usage = await usage_ledger.usage_by_account(tx, accounts, period.start)
-    late = await usage_ledger.late_usage_by_account(tx, accounts, period.start)
-    to_make: list[tuple[str, str, str | None, list]] = []
-    not_invoiced: dict[str, str] = {}
-    for account in accounts:
-        currency = currencies.get(account) or DEFAULT_CURRENCY
-        try:
-            lines = price_lines(usage.get(account, []), price_book, currency, late.get(account, []))
-        except (UnknownMeter, PriceMissing) as error:
-            log.warning("billing account %s not invoiced for %s: %s", account, period.label, error)
-            not_invoiced[account] = str(error)
-            late.pop(account, None)  # its late usage waits, unbilled, for the closing that invoices it
-            continue
-        for project, project_lines in split_by_project(lines, account in per_project).items():
-            to_make.append((account, currency, project, project_lines))
-    numbers = await invoice_store.next_numbers_in_sequence(tx, len(to_make))
+    priced = await price_invoices(tx, accounts, period, price_book)
+    for account, reason in priced.not_invoiced.items():
+        log.warning("billing account %s not invoiced for %s: %s", account, period.label, reason)
+    numbers = await invoice_store.next_numbers_in_sequence(tx, len(priced.invoices))
+    # Many usage traces end in one invoice: its finalization links to them, and its event
+    # continues the finalization's own trace (the request's or the closer's). The usage traces
+    # are only read when spans are recorded: an unobserved closing pays nothing for them.
+    traces = await usage_traces.traces_of_usage_to_bill(tx, accounts, period.start) if tracing.recording() else {}
     invoices, traceparents = [], {}
-    for number, (account, currency, project, lines) in zip(numbers, to_make, strict=True):
-        # Many usage traces end in one invoice: its finalization links to them, and its event
-        # continues the finalization's own trace (the request's or the closer's). The usage
-        # traces are only read when spans are recorded: an unobserved closing pays nothing.
-        billed = await _usage_traces(tx, account, project, period) if tracing.recording() else []
-        with tracing.span("finalize invoice", {"billing.account.id": account, "billing.period": period.label},
+    for number, item in zip(numbers, priced.invoices, strict=True):
+        of_account = traces.get(item.billing_account_id, {})
+        billed = of_account.get(item.project_id, []) if item.project_id else [t for ts in of_account.values() for t in ts]
+        with tracing.span("finalize invoice", {"billing.account.id": item.billing_account_id, "billing.period": period.label},
                           links=billed) as traceparent:
             invoice = finalize_invoice(
-                invoice_id=new_id(), number=invoice_number(period, number), billing_account_id=account, period=period,
-                currency=currency, lines=lines, finalized_at=finalized_at, project_id=project,
-                billed_to=billed_tos.get(account),
+                invoice_id=new_id(), number=invoice_number(period, number), billing_account_id=item.billing_account_id,
+                period=period, currency=item.currency, lines=item.lines, finalized_at=finalized_at,
+                project_id=item.project_id, billed_to=item.billed_to,
             )
             tracing.annotate({"billing.invoice.id": invoice.id, "billing.invoice.number": invoice.number})
         invoices.append(invoice)
         traceparents[invoice.id] = traceparent
     stored = await invoice_store.add_invoices(tx, invoices)
     finalized = [invoice for invoice in invoices if invoice.id in stored]
-    for account, grown in late.items():
+    for account, grown in priced.late.items():
         await usage_ledger.mark_late_billed(tx, account, grown)
     await publish_events(tx, [announcement(invoice).model_copy(update={"traceparent": traceparents[invoice.id]})
                               for invoice in finalized])
-    return PeriodClosing(period, tuple(finalized), not_invoiced)
-
-
-async def _usage_traces(tx: AsyncConnection, account: str, project: str | None, period: BillingPeriod) -> list[str]:
-    traces = await usage_traces.traces_of_usage_to_bill(tx, account, period.start)
-    return traces.get(project, []) if project else [t for project_traces in traces.values() for t in project_traces]
+    return PeriodClosing(period, tuple(finalized), priced.not_invoiced)
 
 
 def announcement(invoice: Invoice) -> Envelope[InvoiceFinalizedV1]:

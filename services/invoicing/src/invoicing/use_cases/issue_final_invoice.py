@@ -5,8 +5,6 @@ than at month end, lets that happen within the deletion grace instead of weeks l
 still arrives for the month afterwards is late usage, billed on a later invoice like any other.
 """
 
-import logging
-
 from billing_runtime.clock import Clock
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -14,8 +12,6 @@ from invoicing.adapters import invoice_store, price_catalog, usage_ledger
 from invoicing.domain.invoices import Invoice
 from invoicing.domain.periods import BillingPeriod
 from invoicing.use_cases.close_period import finalize_accounts
-
-log = logging.getLogger(__name__)
 
 
 async def issue_final_invoice(tx: AsyncConnection, billing_account_id: str, clock: Clock) -> list[Invoice]:
@@ -27,11 +23,6 @@ async def issue_final_invoice(tx: AsyncConnection, billing_account_id: str, cloc
     await usage_ledger.lock_period_for_closing(tx, period)
     if await invoice_store.invoiced_for(tx, billing_account_id, period.start):
         return []
-    if not (await usage_ledger.usage_of(tx, billing_account_id, period.start)
-            or await usage_ledger.late_usage_by_account(tx, [billing_account_id], period.start)):
-        return []
+    # Left open for want of a price, the month is invoiced by the period closer once it is fixed.
     closing = await finalize_accounts(tx, [billing_account_id], period, await price_catalog.load_price_book(tx), now)
-    if closing.not_invoiced:
-        # The month stays open: the period closer invoices it once the price book is fixed.
-        log.warning("no final invoice for billing account %s: %s", billing_account_id, closing.not_invoiced[billing_account_id])
     return list(closing.finalized)
