@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from billing_runtime.array_literals import plain_array, text_array
+from billing_runtime.array_literals import plain_array, text_array, text_array_with_nulls
 
 
 def test_text_values_are_quoted_and_only_quotes_and_backslashes_escaped():
@@ -19,3 +19,7 @@ def test_one_value_needing_escapes_among_many_plain_ones_is_escaped():
     assert text_array(["a", "b", 'c"', "d"]) == '{"a","b","c\\"","d"}'
     assert text_array(['","']) == '{"\\",\\""}'
     assert text_array(["one"]) == '{"one"}'
+
+
+def test_none_is_null_and_the_word_null_stays_text():
+    assert text_array_with_nulls(["00-ab-01", None, "NULL", 'q"']) == '{"00-ab-01",NULL,"NULL","q\\""}'

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from invoicing.adapters.tables import PROJECT_LINKS
+from invoicing.adapters.tables import PROJECT_LINKS, among
 from invoicing.domain.project_links import ProjectLink
 
 
@@ -22,7 +22,7 @@ async def links_of(tx: AsyncConnection, project_ids: Collection[str]) -> dict[st
     """The histories of these projects (one query, however many), oldest link first."""
     if not project_ids:
         return {}
-    rows = await tx.execute(select(PROJECT_LINKS).where(PROJECT_LINKS.c.project_id.in_(list(project_ids)))
+    rows = await tx.execute(select(PROJECT_LINKS).where(among(PROJECT_LINKS.c.project_id, project_ids))
                             .order_by(PROJECT_LINKS.c.project_id, PROJECT_LINKS.c.linked_from))
     links: dict[str, list[ProjectLink]] = defaultdict(list)
     for row in rows:
