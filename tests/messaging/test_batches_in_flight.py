@@ -35,7 +35,7 @@ async def test_an_event_in_two_batches_in_flight_counts_once_without_either_wait
     second_batch = await consumer.read_all([both, second_only])
     # The second batch gets to the inbox before the first (nothing orders them there)...
     applied = asyncio.get_running_loop().create_future()
-    before = BatchBefore(frozenset(envelope.id for _, envelope in first_batch), applied)
+    before = BatchBefore(frozenset(str(envelope.id) for _, envelope in first_batch), applied)
     second = asyncio.create_task(consumer.apply(second_batch, counting("second"), before))
     await asyncio.sleep(0.3)
     assert not second.done() and counted["second"] == []  # recorded, and waiting for the first batch

@@ -122,7 +122,7 @@ async def test_a_relay_crash_after_publishing_duplicates_on_the_wire_but_not_in_
     assert len(deliveries) == 2
     for _ in deliveries:  # an idempotent consumer applies each event once
         async with engine.begin() as tx:
-            if event.event_id in await first_deliveries(tx, "usage-totals", [event.event_id]):
+            if str(event.event_id) in await first_deliveries(tx, "usage-totals", [event.event_id]):
                 await tx.exec_driver_sql(
                     "INSERT INTO account_usage VALUES (%(k)s, 2.5) ON CONFLICT (account) "
                     "DO UPDATE SET total = account_usage.total + 2.5", {"k": key})

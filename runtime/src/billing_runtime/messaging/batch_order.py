@@ -2,7 +2,6 @@
 
 import asyncio
 from dataclasses import dataclass
-from uuid import UUID
 
 
 class BatchBeforeNotApplied(Exception):
@@ -17,9 +16,9 @@ a wait in this process is not a lock PostgreSQL could see in a deadlock."""
 
 @dataclass(frozen=True)
 class BatchBefore:
-    """The batch before, still in flight: its events' ids, and whether it committed."""
+    """The batch before, still in flight: its events' ids (`event_key`s), and whether it committed."""
 
-    event_ids: frozenset[UUID]
+    event_ids: frozenset[str]
     applied: "asyncio.Future[bool]"
 
 

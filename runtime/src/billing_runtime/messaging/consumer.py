@@ -27,8 +27,8 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied, await_batch_before
-from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
-from billing_runtime.messaging.inbox import first_deliveries
+from billing_runtime.messaging.dead_letters import DeadLetters, Delivered
+from billing_runtime.messaging.inbox import event_key, first_deliveries
 from billing_runtime.messaging.reading import read_delivery
 from billing_runtime.observability.logs import bind
 from billing_runtime.observability.message_spans import consuming, consuming_batch
@@ -78,18 +78,18 @@ class IdempotentConsumer:
         self.engine = engine
         self.dead_letters = dead_letters
         self.retry = retry
-        self.read: Callable[[Delivery], Envelope] = read_delivery if parse is None else (lambda d: parse(d.value))
+        self.read: Callable[[Delivered], Envelope] = read_delivery if parse is None else (lambda d: parse(d.value or b""))
 
-    async def consume(self, deliveries: Sequence[Delivery], handler: Handler) -> None:
+    async def consume(self, deliveries: Sequence[Delivered], handler: Handler) -> None:
         """Process a batch in one transaction; if it fails, fall back to one message at a time."""
         await self.apply(await self.read_all(deliveries), handler)
 
-    async def read_all(self, deliveries: Sequence[Delivery]) -> list[tuple[Delivery, Envelope]]:
+    async def read_all(self, deliveries: Sequence[Delivered]) -> list[tuple[Delivered, Envelope]]:
         """The readable messages with what they say; the others go to the dead-letter topic.
 
         Yields to the event loop every few hundred messages, so that a transaction running
         meanwhile (the batch before, in a pipeline) goes on while this one is read."""
-        readable: list[tuple[Delivery, Envelope]] = []
+        readable: list[tuple[Delivered, Envelope]] = []
         async with self._pausing_when_infrastructure_away():
             for number, delivery in enumerate(deliveries, 1):
                 try:
@@ -103,7 +103,7 @@ class IdempotentConsumer:
         return readable
 
     async def apply(
-        self, readable: Sequence[tuple[Delivery, Envelope]], handler: Handler, after: BatchBefore | None = None,
+        self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, after: BatchBefore | None = None,
     ) -> None:
         """Apply what `read_all` read: the batch in one transaction, or, if it fails, one message
         at a time (retried, then dead-lettered); raises only when the infrastructure is away.
@@ -140,11 +140,11 @@ class IdempotentConsumer:
                 await asyncio.sleep(self.retry.max_backoff)
             raise
 
-    async def _consume_one(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
+    async def _consume_one(self, delivery: Delivered, envelope: Envelope, handler: Handler) -> None:
         with bind(event_id=str(envelope.id), topic=delivery.topic), consuming(self.name, delivery, envelope):
             await self._attempt(delivery, envelope, handler)
 
-    async def _attempt(self, delivery: Delivery, envelope: Envelope, handler: Handler) -> None:
+    async def _attempt(self, delivery: Delivered, envelope: Envelope, handler: Handler) -> None:
         attempts = 0
         for attempt in range(1, self.retry.attempts + 1):
             attempts = attempt
@@ -167,22 +167,22 @@ class IdempotentConsumer:
 
     async def _apply(self, envelopes: list[Envelope], handler: Handler, after: BatchBefore | None = None) -> None:
         async with self.engine.begin() as transaction:
-            ids = [e.id for e in envelopes]
+            keys = [event_key(e.id) for e in envelopes]
             if after is None:
-                fresh_ids = await first_deliveries(transaction, self.name, ids)
+                fresh_keys = await first_deliveries(transaction, self.name, keys)
             else:
                 # Recorded while the batch before is applied: all but the events also in it,
                 # whose rows that batch holds (waiting for them here while that batch might
                 # come to wait for this one would never end). Those are recorded after it.
-                fresh_ids = await first_deliveries(transaction, self.name, [i for i in ids if i not in after.event_ids])
+                fresh_keys = await first_deliveries(transaction, self.name, [k for k in keys if k not in after.event_ids])
                 await await_batch_before(after)  # the effects keep the order of the stream
-                if shared := [i for i in ids if i in after.event_ids]:
-                    fresh_ids |= await first_deliveries(transaction, self.name, shared)
+                if shared := [k for k in keys if k in after.event_ids]:
+                    fresh_keys |= await first_deliveries(transaction, self.name, shared)
             fresh: list[Envelope] = []
-            for envelope in envelopes:  # a duplicate inside the batch counts once too
-                if envelope.id in fresh_ids:
+            for key, envelope in zip(keys, envelopes, strict=True):  # a duplicate inside the batch counts once too
+                if key in fresh_keys:
                     fresh.append(envelope)
-                    fresh_ids.discard(envelope.id)
+                    fresh_keys.discard(key)
             if fresh:
                 await handler(fresh, transaction)
         # Counted once the transaction committed: what was applied is applied.

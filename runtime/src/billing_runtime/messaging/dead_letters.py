@@ -6,8 +6,10 @@ from and why it was put aside. `python -m billing_runtime.messaging.dead_letter_
 replays them.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from aiokafka import ConsumerRecord
 from billing_contracts import dead_letter_topic
@@ -18,9 +20,28 @@ from billing_runtime.observability.metrics import DEAD_LETTERS
 HEADER_PREFIX = "dlq."
 
 
+class Delivered(Protocol):
+    """A message as it came off Kafka, with where it came from: aiokafka's `ConsumerRecord` as it
+    is (the batch path copies nothing per message), or a `Delivery`. A value may be None (a
+    tombstone), read as empty."""
+
+    @property
+    def topic(self) -> str: ...
+    @property
+    def partition(self) -> int: ...
+    @property
+    def offset(self) -> int: ...
+    @property
+    def key(self) -> bytes | None: ...
+    @property
+    def value(self) -> bytes | None: ...
+    @property
+    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+
+
 @dataclass(frozen=True)
 class Delivery:
-    """A message as it came off Kafka, with where it came from."""
+    """A message as it came off Kafka, with where it came from (one made by hand, or from a record)."""
 
     topic: str
     partition: int
@@ -39,7 +60,7 @@ class DeadLetters:
         self.producer = producer
         self.consumer_group = consumer_group
 
-    async def put_aside(self, delivery: Delivery, reason: str, error: str, attempts: int) -> None:
+    async def put_aside(self, delivery: Delivered, reason: str, error: str, attempts: int) -> None:
         """Publish the dead letter and wait for Kafka to have it; only then may the offset move."""
         original = [(name, value) for name, value in delivery.headers if not name.startswith(HEADER_PREFIX)]
         why = {
@@ -53,5 +74,6 @@ class DeadLetters:
             "dead_lettered_at": datetime.now(UTC).isoformat(),
         }
         headers = original + [(HEADER_PREFIX + name, value.encode()) for name, value in why.items()]
-        await self.producer.send_and_wait(dead_letter_topic(delivery.topic).name, delivery.value, key=delivery.key, headers=headers)
+        await self.producer.send_and_wait(dead_letter_topic(delivery.topic).name, delivery.value or b"", key=delivery.key,
+                                          headers=headers)
         DEAD_LETTERS.labels(self.consumer_group, delivery.topic, reason).inc()

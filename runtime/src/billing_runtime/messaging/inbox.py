@@ -16,21 +16,28 @@ _RECORD = text("""
 WITH given AS (SELECT unnest(CAST(CAST(:event_ids AS text) AS uuid[])) AS event_id),
      recorded AS (INSERT INTO inbox (consumer, event_id) SELECT :consumer, event_id FROM given
                   ON CONFLICT (consumer, event_id) DO NOTHING RETURNING event_id)
-SELECT event_id FROM given EXCEPT SELECT event_id FROM recorded
+SELECT CAST(event_id AS text) FROM (SELECT event_id FROM given EXCEPT SELECT event_id FROM recorded) AS seen
 """)
 
 
+def event_key(event_id: UUID | str) -> str:
+    """An event id as the inbox compares it: the UUID's canonical text (`str(uuid)`). Readers
+    that keep ids as text keep only that form (the usage fast path does)."""
+    return event_id if type(event_id) is str else str(event_id)
+
+
 async def first_deliveries(
-    transaction: AsyncConnection | AsyncSession, consumer: str, event_ids: Iterable[UUID]
-) -> set[UUID]:
-    """Record the events in the caller's transaction and return those never seen before.
+    transaction: AsyncConnection | AsyncSession, consumer: str, event_ids: Iterable[UUID | str]
+) -> set[str]:
+    """Record the events in the caller's transaction and return the keys (`event_key`) of those
+    never seen before.
 
     The effect of an event must be written in the same transaction, and only for the ids
     returned here: a redelivered event then finds its id taken and has no second effect,
     and a rolled-back effect leaves its id free for the next delivery.
     """
-    ids = list(dict.fromkeys(event_ids))
+    ids = list(dict.fromkeys(map(event_key, event_ids)))
     if not ids:
         return set()
-    result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": text_array(map(str, ids))})
+    result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": text_array(ids)})
     return set(ids).difference(result.scalars())

@@ -28,7 +28,8 @@ from aiokafka import ConsumerRecord, TopicPartition
 
 from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied
 from billing_runtime.messaging.consumer import Handler, IdempotentConsumer
-from billing_runtime.messaging.dead_letters import Delivery
+from billing_runtime.messaging.dead_letters import Delivered
+from billing_runtime.messaging.inbox import event_key
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,7 @@ class OffsetKeeper(Protocol):
     def seek(self, partition: TopicPartition, offset: int) -> None: ...
 
 
-def _offsets(deliveries: Sequence[Delivery]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+def _offsets(deliveries: Sequence[Delivered]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
     """Per partition, the batch's first offset and the offset after its last."""
     bounds: dict[tuple[str, int], list[int]] = {}
     for d in deliveries:
@@ -68,7 +69,7 @@ class BatchPipeline:
     async def submit(self, records: Sequence[ConsumerRecord], kafka: OffsetKeeper) -> None:
         """Read the batch (while the batches before are applied), then hand it to a transaction
         that applies it after them; returns without waiting for it."""
-        deliveries = [Delivery.from_record(record) for record in records]
+        deliveries = records  # aiokafka's records are deliveries as they are: no copy per message
         first, after = _offsets(deliveries)
         try:
             readable = await self.consumer.read_all(deliveries)
@@ -85,7 +86,7 @@ class BatchPipeline:
             self._in_flight.popleft()
         before = self._in_flight[-1][2] if self._in_flight else None
         task = asyncio.create_task(self._apply_and_commit(readable, after, kafka, before))
-        self._in_flight.append((task, first, BatchBefore(frozenset(envelope.id for _, envelope in readable), task)))
+        self._in_flight.append((task, first, BatchBefore(frozenset(event_key(envelope.id) for _, envelope in readable), task)))
 
     async def drain(self) -> None:
         """Wait for the batches in flight (their failures are logged, not raised)."""

@@ -6,7 +6,7 @@ from functools import cache
 from billing_contracts import Envelope, parse_event
 from billing_contracts.events import EVENTS, Event
 
-from billing_runtime.messaging.dead_letters import Delivery
+from billing_runtime.messaging.dead_letters import Delivered
 
 _NUMBER_AFTER_KEY = re.compile(rb'"\s*:\s*-?(?:\d+[.eE]|[NI])')
 _NUMBER_IN_ARRAY = re.compile(rb'[,\[]\s*-?(?:\d+[.eE]|[NI])')
@@ -25,7 +25,7 @@ def _not_integer_number(value: bytes) -> bool:
     return bool(_NUMBER_AFTER_KEY.search(value) or _NUMBER_IN_ARRAY.search(value))
 
 
-def read_delivery(delivery: Delivery) -> Envelope[Event]:
+def read_delivery(delivery: Delivered) -> Envelope[Event]:
     """`parse_event(delivery.value)`, about twice as fast for a well-formed message.
 
     The fast path validates the bytes straight into the envelope of the topic's event type
@@ -34,10 +34,10 @@ def read_delivery(delivery: Delivery) -> Envelope[Event]:
     or invalid), or one with a non-integer JSON number, which the contracts read as an exact
     Decimal while pydantic's JSON parser would go through a binary float.
     """
-    model = _envelope_of(delivery.topic)
-    if model is not None and delivery.value[:1] == b"{" and not _not_integer_number(delivery.value):
+    model, value = _envelope_of(delivery.topic), delivery.value or b""
+    if model is not None and value[:1] == b"{" and not _not_integer_number(value):
         try:
-            return model.model_validate_json(delivery.value)
+            return model.model_validate_json(value)
         except ValueError:  # pydantic's ValidationError among them: parse_event says what is wrong
             pass
-    return parse_event(delivery.value)
+    return parse_event(value)

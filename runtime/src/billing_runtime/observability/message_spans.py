@@ -16,7 +16,7 @@ from billing_contracts import Envelope
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind
 
-from billing_runtime.messaging.dead_letters import Delivery
+from billing_runtime.messaging.dead_letters import Delivered
 from billing_runtime.observability import tracing
 
 SYSTEM = "kafka"
@@ -61,7 +61,7 @@ def _attributes(consumer: str, topic: str) -> dict[str, str | int]:
             "messaging.consumer.group.name": consumer}
 
 
-def _sent_by(delivery: Delivery, envelope: Envelope) -> str | None:
+def _sent_by(delivery: Delivered, envelope: Envelope) -> str | None:
     """The context the message came with: the producer span's (header), else the envelope's."""
     for name, value in delivery.headers:
         if name == "traceparent":
@@ -70,7 +70,7 @@ def _sent_by(delivery: Delivery, envelope: Envelope) -> str | None:
 
 
 @contextmanager
-def consuming(consumer: str, delivery: Delivery, envelope: Envelope) -> Iterator[str]:
+def consuming(consumer: str, delivery: Delivered, envelope: Envelope) -> Iterator[str]:
     """Handle one delivered message as a child of the context it came with; yields the
     traceparent of the handling span (what events published meanwhile carry)."""
     if not tracing.recording():  # as before spans: the envelope's trace, a span id of our own
@@ -84,7 +84,7 @@ def consuming(consumer: str, delivery: Delivery, envelope: Envelope) -> Iterator
         yield traceparent
 
 
-def consuming_batch(consumer: str, messages: Sequence[tuple[Delivery, Envelope]]) -> AbstractContextManager[object]:
+def consuming_batch(consumer: str, messages: Sequence[tuple[Delivered, Envelope]]) -> AbstractContextManager[object]:
     """Handle a batch in one span of its own, linked to the context of each message (a span has
     one parent; a batch has many): a trace of one message reaches the batch through its link."""
     if not tracing.recording():
