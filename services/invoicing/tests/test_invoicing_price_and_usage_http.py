@@ -16,7 +16,7 @@ from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
 from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from invoicing.entrypoints import stream
 from invoicing.entrypoints.http import create_app
@@ -131,3 +131,32 @@ async def test_usage_from_the_future_and_negative_quantities_are_dead_lettered_w
     assert set(reasons) == {str(future.id), negative["id"]}
     assert "UsageFromTheFuture" in reasons[str(future.id)]["error"]
     assert "quantity" in json.dumps(reasons[negative["id"]])
+
+
+async def test_an_event_id_written_in_two_forms_is_one_event_counted_once(engine, stack):
+    """The fast reading keeps canonical ids as text; an upper-case one takes the contracts'
+    reading (a UUID). The inbox compares both as the same event, in one batch and across two."""
+    account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime(2300, 5, 10, tzinfo=UTC)
+    subscriptions = Subscriptions()
+    stream.subscribe(subscriptions, clock=FixedClock(now), max_ahead=timedelta(hours=1))
+    handler = subscriptions.handlers["usage.recorded"]
+    producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
+    await producer.start()
+    try:
+        consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
+                                      RetryPolicy(attempts=2, first_backoff=0.01), subscriptions.readers["usage.recorded"])
+        sent = [json.loads(new_envelope(UsageRecordedV1(
+            billing_account_id=account, project_id="prj", meter="compute.vcpu_hours", quantity=Decimal(q), occurred_at=now,
+        ), source="/tests").to_bytes()) for q in (1, 10)]
+        shouted = [{**document, "id": document["id"].upper()} for document in sent]
+        assert subscriptions.readers["usage.recorded"](json.dumps(sent[0]).encode()).id == sent[0]["id"]  # the fast path
+        as_delivery = lambda n, document: Delivery("usage.recorded", 0, n, account.encode(), json.dumps(document).encode())
+        await consumer.consume([as_delivery(0, sent[0]), as_delivery(1, shouted[0])], handler)  # one batch
+        await consumer.consume([as_delivery(2, shouted[1])], handler)
+        await consumer.consume([as_delivery(3, sent[1]), as_delivery(4, sent[0])], handler)  # across batches
+    finally:
+        await producer.stop()
+    async with engine.connect() as connection:
+        counted = (await connection.execute(text(
+            "SELECT quantity, event_count FROM usage_aggregates WHERE billing_account_id = :a"), {"a": account})).one()
+    assert tuple(counted) == (Decimal(11), 2)

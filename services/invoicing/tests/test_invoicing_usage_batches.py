@@ -32,3 +32,19 @@ def test_a_naive_time_is_refused_even_in_a_month_already_seen():
     ]
     with pytest.raises(InvalidBillingPeriod):
         aggregate_usage(usages, BOOK)
+
+
+def test_sums_keep_every_digit_the_contract_allows():
+    """38 digits, 18 of them decimals: more than the default decimal context's 28 would keep."""
+    largest, smallest = D("9" * 20 + "." + "9" * 18), D("0." + "0" * 17 + "1")
+    usages = [Usage("ba", "prj", "api.requests", q, datetime(2026, 11, 15, tzinfo=UTC)) for q in (largest, smallest, largest)]
+    (tally,) = aggregate_usage(usages, BOOK).values()
+    assert tally.quantity == D("199999999999999999999.999999999999999999")
+    assert (tally.events, tally.max_quantity) == (3, largest)
+
+
+def test_the_latest_trace_of_an_aggregate_is_kept_and_usage_without_one_keeps_it():
+    at = datetime(2026, 11, 15, tzinfo=UTC)
+    usages = [Usage("ba", "prj", "api.requests", D(1), at, traceparent=trace) for trace in ("00-a", "00-b", None)]
+    (tally,) = aggregate_usage(usages, BOOK).values()
+    assert tally.traceparent == "00-b"

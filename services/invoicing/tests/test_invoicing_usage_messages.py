@@ -27,9 +27,10 @@ def message(data=None, **attributes) -> bytes:
 
 
 def seen(envelope) -> tuple:
-    """Everything the consumer and the usage handler read, with the exact form of each value."""
+    """Everything the consumer and the usage handler read, with the exact form of each value (the
+    id as the inbox compares it: its text)."""
     d = envelope.data
-    return (envelope.id, envelope.type, envelope.subject, envelope.time, envelope.time.tzinfo, envelope.traceparent,
+    return (str(envelope.id), envelope.type, envelope.subject, envelope.time, envelope.time.tzinfo, envelope.traceparent,
             d.billing_account_id, d.project_id, d.meter, str(d.quantity), type(d.quantity), d.occurred_at,
             d.occurred_at.tzinfo, dict(d.properties))
 
@@ -85,6 +86,14 @@ REFUSED_OR_LEFT_TO_THE_CONTRACTS = {
     "too long a tracestate": message(tracestate="a" * 513),
     "an id that is no UUID": message(id="event-1"),
     "an id without dashes": message(id=USAGE["id"].replace("-", "")),
+    "an upper-case id": message(id=USAGE["id"].upper()),
+    "an id in braces": message(id="{" + USAGE["id"] + "}"),
+    "an id with a space for a digit": message(id=USAGE["id"][:-1] + " "),
+    "minutes without seconds": message({"occurred_at": "2026-11-02T03:04Z"}),
+    "a comma before the decimals": message({"occurred_at": "2026-11-02T03:04:05,5Z"}),
+    "an offset without a colon": message({"occurred_at": "2026-11-02T03:04:05+0200"}),
+    "a week date": message({"occurred_at": "2026-W45-1T03:04:05Z"}),
+    "an envelope time of no form": message(time="yesterday"),
     "a property that is no string": message({"properties": {"n": 1}}),
     "no data": message(...),
     "not JSON": b'{"specversion": "1.0",',
@@ -97,6 +106,7 @@ def test_what_the_fast_path_takes_it_reads_to_the_contracts_values(value):
     read = read_usage_message(value)
     assert isinstance(read, UsageMessage)  # else this test would compare parse_event with itself
     assert seen(read) == seen(parse_event(value))
+    assert read.id == str(parse_event(value).id)  # the canonical text: one event, one inbox key
 
 
 @pytest.mark.parametrize("value", REFUSED_OR_LEFT_TO_THE_CONTRACTS.values(), ids=REFUSED_OR_LEFT_TO_THE_CONTRACTS.keys())

@@ -5,56 +5,45 @@ checking every rule the contract states: the envelope's fixed attributes, the id
 the meter code's pattern, an aware `occurred_at`, the trace context's form, the subject being the
 billing account. It takes only a subset of what `parse_event` takes, and reads it to the same
 values: quantities only as the contract writes them (a fixed-point string, at most 38 digits and 18
-decimals), times converted to UTC. Anything else (a quantity given as a JSON number, another
-schema version, a broken message) is read by `parse_event`, which gives the contracts' envelope or
-the `ContractError` naming what is wrong, so dead letters keep the contracts' reasons.
+decimals), times converted to UTC, the id only in its canonical form (which it keeps as text: that
+text is what the inbox compares, and a `UUID` object would cost more to make and hash than the rest
+of the message). Anything else (a quantity given as a JSON number, another schema version, a
+broken message) is read by `parse_event`, which gives the contracts' envelope or the
+`ContractError` naming what is wrong, so dead letters keep the contracts' reasons.
+
+The usage is read straight into the domain's `Usage`, the one object per event the handler needs.
 """
 
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Literal
-from uuid import UUID
 
 import msgspec
 from billing_contracts import parse_event
 from billing_contracts.envelope import TRACEPARENT_PATTERN
 
+from invoicing.domain.usage import Usage
+
 _Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 _METER_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 _meter_codes_seen: set[str] = set()
 """Meter codes already checked: a stream has a few, each matched once instead of per message."""
-_Instant = Annotated[str, msgspec.Meta(pattern=r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?(Z|[+-]\d\d:\d\d)$")]
-"""RFC 3339 with a zone and at most microseconds, read by `datetime.fromisoformat`: msgspec's own
-datetime rounds a seventh decimal where the contracts drop it."""
-
-
-class UsageData(msgspec.Struct, frozen=True):
-    """`UsageRecordedV1`'s fields, with the same types once read."""
-
-    billing_account_id: str
-    project_id: str
-    meter: str
-    quantity: Decimal
-    occurred_at: datetime
-    properties: dict[str, str] = {}
-
-
 class _RawUsageData(msgspec.Struct):
     billing_account_id: _Identifier
     project_id: _Identifier
     meter: Annotated[str, msgspec.Meta(max_length=100)]
     quantity: str
-    occurred_at: _Instant
+    occurred_at: str
     properties: dict[str, str] = {}
 
 
 class _RawEnvelope(msgspec.Struct):
     specversion: Literal["1.0"]
-    id: UUID
+    id: str
     type: Literal["usage.recorded"]
     source: Annotated[str, msgspec.Meta(min_length=1)]
-    time: _Instant
+    time: str
     schemaversion: Literal[1]
     subject: _Identifier
     data: _RawUsageData
@@ -64,14 +53,15 @@ class _RawEnvelope(msgspec.Struct):
 
 
 class UsageMessage(msgspec.Struct, frozen=True):
-    """What the consumer and the usage handler use of an `Envelope[UsageRecordedV1]`, same names."""
+    """What the consumer and the usage handler use of an `Envelope[UsageRecordedV1]`, same names;
+    `id` is the UUID's canonical text, `data` the usage (with the fields of `UsageRecordedV1`)."""
 
-    id: UUID
+    id: str
     type: str
     subject: str
     time: datetime
     traceparent: str | None
-    data: UsageData
+    data: Usage
 
 
 _DECODER = msgspec.json.Decoder(_RawEnvelope)
@@ -85,15 +75,16 @@ def read_usage_message(value: bytes):
     except msgspec.MsgspecError:
         return parse_event(value)
     data = raw.data
-    if data.billing_account_id != raw.subject or not _fixed_point(data.quantity) or not _meter_code(data.meter):
+    if (data.billing_account_id != raw.subject or not _fixed_point(data.quantity) or not _meter_code(data.meter)
+            or not _canonical_uuid(raw.id)):
         return parse_event(value)  # the contracts refuse it and say why, or read it their way
-    try:
-        time, occurred_at = _utc(raw.time), _utc(data.occurred_at)
-    except ValueError:  # a date or time out of range: the contracts say which
+    time, occurred_at = _utc(raw.time), _utc(data.occurred_at)
+    if time is None or occurred_at is None:
         return parse_event(value)
     return UsageMessage(
         raw.id, raw.type, raw.subject, time, raw.traceparent,
-        UsageData(data.billing_account_id, data.project_id, data.meter, Decimal(data.quantity), occurred_at, data.properties),
+        Usage(data.billing_account_id, data.project_id, data.meter, Decimal(data.quantity), occurred_at, data.properties,
+              raw.traceparent),
     )
 
 
@@ -115,5 +106,34 @@ def _meter_code(code: str) -> bool:
     return True
 
 
-def _utc(instant: str) -> datetime:
-    return datetime.fromisoformat(instant).astimezone(UTC)
+def _canonical_uuid(text: str) -> bool:
+    """Lower-case hex digits in groups of 8-4-4-4-12, as `str(UUID)` writes them (the contracts
+    take other forms too, and read them to this one: those go their way)."""
+    if len(text) != 36 or text[8] != "-" or text[13] != "-" or text[18] != "-" or text[23] != "-":
+        return False
+    if not text.isascii() or text != text.lower():
+        return False
+    try:  # fromhex skips whitespace: sixteen bytes from 32 characters means 32 hex digits
+        return len(bytes.fromhex(text.replace("-", ""))) == 16
+    except ValueError:
+        return False
+
+
+def _utc(instant: str) -> datetime | None:
+    """The instant in UTC, if written as the contracts write it: RFC 3339 with `T`, seconds, at
+    most six decimals, and `Z` or an offset; else None. (A pattern in the struct would check the
+    same in Python's `re`, at twice the cost.)"""
+    if instant.endswith("Z"):
+        local = instant[:-1]
+    elif len(instant) > 6 and instant[-6] in "+-" and instant[-3] == ":":
+        local = instant[:-6]
+    else:
+        return None
+    if (not (len(local) == 19 or (21 <= len(local) <= 26 and local[19] == ".")) or not instant.isascii()
+            or local[4] != "-" or local[7] != "-" or local[10] != "T" or local[13] != ":" or local[16] != ":"):
+        return None  # fromisoformat would take week dates, a space for the T, minutes alone...
+    try:
+        at = datetime.fromisoformat(instant)
+    except ValueError:  # a date or time out of range, or not digits: the contracts say which
+        return None
+    return at if at.tzinfo is UTC else at.astimezone(UTC)

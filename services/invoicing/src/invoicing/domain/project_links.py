@@ -2,7 +2,7 @@
 usage happened, by the project's link history (a replica of accounts' `project.linked`)."""
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from invoicing.domain.usage import Usage
@@ -37,5 +37,5 @@ def billed_to_payers(usages: Iterable[Usage], links: Mapping[str, Sequence[Proje
     for usage in usages:
         history = links.get(usage.project_id)
         payer = account_paying_at(history, usage.occurred_at) if history else None
-        billed.append(usage if payer in (None, usage.billing_account_id) else replace(usage, billing_account_id=payer))
+        billed.append(usage if payer in (None, usage.billing_account_id) else usage._replace(billing_account_id=payer))
     return billed

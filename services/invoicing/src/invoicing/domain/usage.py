@@ -4,24 +4,26 @@ every aggregation needs (sum, event count, max, and the distinct values of a pro
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import Decimal, localcontext
+from types import MappingProxyType
+from typing import NamedTuple
 
 from invoicing.domain.errors import MissingUsageProperty, UsageFromTheFuture
-from invoicing.domain.money import add_quantities
+from invoicing.domain.money import EXACT
 from invoicing.domain.periods import BillingPeriod
 from invoicing.domain.price_book import Aggregation, Meter, PriceBook
 
 
-@dataclass(frozen=True)
-class Usage:
-    """One usage event's facts."""
+class Usage(NamedTuple):
+    """One usage event's facts (immutable; a tuple, because one is made per event and a frozen
+    dataclass takes several times longer to make)."""
 
     billing_account_id: str
     project_id: str
     meter: str
     quantity: Decimal
     occurred_at: datetime
-    properties: Mapping[str, str] = field(default_factory=dict)
+    properties: Mapping[str, str] = MappingProxyType({})
     traceparent: str | None = None
     """The trace the event came with (W3C), kept so the invoice that bills it can link back."""
 
@@ -62,28 +64,32 @@ def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[Usag
     tallies: dict[tuple[str, str, str, int, int], tuple[UsageKey, Tally]] = {}
     periods: dict[tuple[int, int], BillingPeriod] = {}
     meters: dict[str, Meter] = {}
-    for usage in usages:
-        meter = meters.get(usage.meter) or meters.setdefault(usage.meter, price_book.meter(usage.meter))
-        at = usage.occurred_at
-        if at.tzinfo is None:
-            BillingPeriod.containing(at)  # raises: a naive time cannot be placed in a period
-        utc = at.astimezone(UTC)
-        found = tallies.get((usage.billing_account_id, usage.project_id, usage.meter, utc.year, utc.month))
-        if found is None:
-            period = periods.get((utc.year, utc.month)) or periods.setdefault((utc.year, utc.month), BillingPeriod.containing(at))
-            found = (UsageKey(usage.billing_account_id, usage.project_id, usage.meter, period), Tally())
-            tallies[(usage.billing_account_id, usage.project_id, usage.meter, utc.year, utc.month)] = found
-        tally = found[1]
-        tally.quantity = add_quantities(tally.quantity, usage.quantity)
-        tally.events += 1
-        if usage.quantity > tally.max_quantity:
-            tally.max_quantity = usage.quantity
-        tally.traceparent = usage.traceparent or tally.traceparent
-        if meter.aggregation is Aggregation.UNIQUE_COUNT:
-            value = usage.properties.get(meter.unique_property or "")
-            if value is None:
-                raise MissingUsageProperty(meter.code, meter.unique_property or "")
-            tally.unique_values.add(value)
+    with localcontext(EXACT):  # `+` adds exactly, whatever the number of digits
+        for usage in usages:
+            meter = meters.get(usage.meter) or meters.setdefault(usage.meter, price_book.meter(usage.meter))
+            at = usage.occurred_at
+            if at.tzinfo is not UTC:
+                if at.tzinfo is None:
+                    BillingPeriod.containing(at)  # raises: a naive time cannot be placed in a period
+                at = at.astimezone(UTC)
+            found = tallies.get((usage.billing_account_id, usage.project_id, usage.meter, at.year, at.month))
+            if found is None:
+                period = periods.get((at.year, at.month)) or periods.setdefault((at.year, at.month), BillingPeriod.containing(at))
+                found = (UsageKey(usage.billing_account_id, usage.project_id, usage.meter, period), Tally())
+                tallies[(usage.billing_account_id, usage.project_id, usage.meter, at.year, at.month)] = found
+            tally = found[1]
+            quantity = usage.quantity
+            tally.quantity += quantity
+            tally.events += 1
+            if quantity > tally.max_quantity:
+                tally.max_quantity = quantity
+            if usage.traceparent:
+                tally.traceparent = usage.traceparent
+            if meter.aggregation is Aggregation.UNIQUE_COUNT:
+                value = usage.properties.get(meter.unique_property or "")
+                if value is None:
+                    raise MissingUsageProperty(meter.code, meter.unique_property or "")
+                tally.unique_values.add(value)
     return dict(tallies.values())
 
 

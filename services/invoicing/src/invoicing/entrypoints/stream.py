@@ -28,6 +28,7 @@ def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = D
     @events.on("usage.recorded", batch=True, max_records=5_000, parse=read_usage_message)
     async def count_usage(envelopes: list[Envelope | UsageMessage], tx: AsyncConnection) -> None:
         usages = [
+            e.data if type(e) is UsageMessage else  # read straight into the usage
             Usage(e.data.billing_account_id, e.data.project_id, e.data.meter, e.data.quantity, e.data.occurred_at,
                   e.data.properties, e.traceparent)
             for e in envelopes
