@@ -20,7 +20,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -43,6 +42,9 @@ EVENTS = int(os.environ.get("BENCH_EVENTS", 100_000 if QUICK else 1_000_000))
 ACCOUNTS = int(os.environ.get("BENCH_ACCOUNTS", 10_000))
 RATE = int(os.environ.get("BENCH_RATE", 2_000))
 FRESHNESS_SECONDS = float(os.environ.get("BENCH_FRESHNESS_SECONDS", 10 if QUICK else 30))
+CONSUMERS = int(os.environ.get("BENCH_CONSUMERS", 2))
+"""Replicas of the consumer process in the group, as an operator scales the consumer role: the
+topic's partitions are split between them (one per core of the machine by default)."""
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path: run the consumer under cProfile, write its stats there
 PROJECT = "prj_bench"
 
@@ -56,33 +58,24 @@ def start_consumer(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
         argv = [sys.executable, "-m", "bench.profiled_consumer", PROFILE]
     else:
         argv = [sys.executable, "-m", "invoicing", "serve", "--role", "consumer", "--port", str(port)]
-    with log.open("ab") as output:
-        process = subprocess.Popen(argv, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
-    if PROFILE:
-        return process
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1):
-                return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the invoicing consumer did not start; see {log}") from None
-            time.sleep(0.2)
+    with log.open("ab") as output:  # a consumer that cannot start exits: `ingest` notices and says so
+        return subprocess.Popen(argv, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
 
 
-def ingest(aggregates: Aggregates, process: subprocess.Popen, stack: Stack, expected: int) -> dict:
+def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Stack, expected: int) -> dict:
     """Poll the aggregates from the first committed to the last; rate and CPU in that window."""
     deadline = time.monotonic() + 120 + expected / 2_000
     parts = {p.name: p.pid for p in stack.processes if p.pid}
+    consumers = {f"consumer {n}": process.pid for n, process in enumerate(processes, 1)}
+    stopped = lambda: any(process.poll() is not None for process in processes)  # noqa: E731
     counted = 0
     while counted == 0:
         counted = aggregates.events_counted(PROJECT)
-        if time.monotonic() > deadline or process.poll() is not None:
-            raise RuntimeError("the invoicing consumer counted nothing")
+        if time.monotonic() > deadline or stopped():
+            raise RuntimeError("the invoicing consumer counted nothing; see its log in .state/bench/")
         time.sleep(0.02)
     first, counted_first = time.monotonic(), counted
-    cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {"consumer": process.pid, **parts}.items()}
+    cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {**consumers, **parts}.items()}
     last_report = first
     while counted < expected:
         time.sleep(0.05)
@@ -90,13 +83,23 @@ def ingest(aggregates: Aggregates, process: subprocess.Popen, stack: Stack, expe
         if time.monotonic() - last_report > 10:
             last_report = time.monotonic()
             say(f"L4 counted {counted:,} of {expected:,} ({(counted - counted_first) / (last_report - first):,.0f}/s)")
-        if time.monotonic() > deadline or process.poll() is not None:
+        if time.monotonic() > deadline or stopped():
             raise RuntimeError(f"the invoicing consumer counted {counted} of {expected} events")
     seconds = time.monotonic() - first
-    cpu = {name: tree_cpu_seconds(pid) - cpu_first[name] for name, pid in {"consumer": process.pid, **parts}.items()}
+    cpu = {name: tree_cpu_seconds(pid) - cpu_first[name] for name, pid in {**consumers, **parts}.items()}
+    cpu = {"consumer": sum(cpu.pop(name) for name in consumers), **cpu}  # all replicas together
     events = expected - counted_first
     return {"events": events, "seconds": seconds, "rate": events / seconds,
             "cpu_us": {name: used * 1e6 / events for name, used in cpu.items()}}
+
+
+def stop(consumers: list[subprocess.Popen]) -> None:
+    for process in consumers:
+        if process.poll() is None:
+            process.terminate()
+    for process in consumers:
+        process.wait(60)
+    consumers.clear()
 
 
 async def finalize(url: str, period: BillingPeriod) -> float:
@@ -116,7 +119,7 @@ def main() -> int:
     state = Path(tempfile.mkdtemp(prefix="billing-bench-"))
     stack = Stack(StackConfig.ephemeral(state, REPO / ".state" / "cache", environ={
         k: v for k, v in os.environ.items() if k not in ("KAFKA_BOOTSTRAP_SERVERS", "POSTGRES_URL")}))
-    consumer = None
+    consumers: list[subprocess.Popen] = []
     try:
         say(f"starting Kafka and PostgreSQL in {state}")
         endpoints = stack.start()
@@ -137,19 +140,23 @@ def main() -> int:
                # the period closer must not close last month while the bench is still counting it
                "INVOICING_GRACE_PERIOD_HOURS": "100000"}
         aggregates = Aggregates(url)
-        log = REPO / ".state" / "bench" / "invoicing-consumer.log"  # kept after the run, for a look
-        log.parent.mkdir(parents=True, exist_ok=True)
-        log.unlink(missing_ok=True)
-        consumer = start_consumer(env, free_port(), log)
-        l4 = ingest(aggregates, consumer, stack, stream.expected.unique)
-        say(f"L4 invoicing consumer: {l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
+        replicas = 1 if PROFILE else CONSUMERS  # one profile to read
+        # All at once, and counted from the first aggregate committed: they join the group
+        # together, and no batch is applied before the count's window opens.
+        for n in range(1, replicas + 1):
+            log = REPO / ".state" / "bench" / f"invoicing-consumer-{n}.log"  # kept after the run, for a look
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.unlink(missing_ok=True)
+            consumers.append(start_consumer(env, free_port(), log))
+        l4 = ingest(aggregates, consumers, stack, stream.expected.unique)
+        say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}): "
+            f"{l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
             f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items()))
         exact, wrong = aggregates.exact(PROJECT, stream.expected.hundredths, stream.expected.events)
         say(f"aggregates exact: {exact} ({len(stream.expected.events):,} aggregates, {wrong} wrong)")
 
         if PROFILE:
-            consumer.terminate()
-            consumer.wait(60)
+            stop(consumers)
             say(f"profile of the consumer written to {PROFILE}")
             return 0
         say(f"freshness: {RATE:,} events/s for {FRESHNESS_SECONDS:.0f} s")
@@ -157,16 +164,14 @@ def main() -> int:
         say(f"freshness p50 {fresh['p50_ms']:.0f} ms, p99 {fresh['p99_ms']:.0f} ms, max {fresh['max_ms']:.0f} ms "
             f"over {fresh['events']:,} events")
 
-        consumer.terminate()
-        consumer.wait(60)
-        consumer = None
+        stop(consumers)
         period = BillingPeriod.containing(next(last_month_moments(1, now)))
         finalize_seconds = asyncio.run(finalize(url, period))
         invoices = aggregates.invoices(period.start)
         say(f"finalizing {invoices:,} invoices took {finalize_seconds:.1f} s")
         aggregates.close()
         print(json.dumps({
-            "events": EVENTS, "accounts": ACCOUNTS,
+            "events": EVENTS, "accounts": ACCOUNTS, "consumer_processes": CONSUMERS,
             "l1_events_per_s": round(l1), "l4_events_per_s": round(l4["rate"]), "ratio": round(l4["rate"] / l1, 3),
             "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),
             "cpu_us_per_event_by_process": {name: round(us, 1) for name, us in l4["cpu_us"].items()},
@@ -175,9 +180,7 @@ def main() -> int:
         }))
         return 0
     finally:
-        if consumer and consumer.poll() is None:
-            consumer.terminate()
-            consumer.wait(60)
+        stop(consumers)
         stack.stop()
         shutil.rmtree(state, ignore_errors=True)
 
