@@ -43,8 +43,10 @@ def inbox_table(metadata: MetaData) -> Table:
         "inbox",
         metadata,
         # Per consumer: two subscribers of one service may each need their effect of one event.
-        Column("consumer", Text, primary_key=True),
+        # The event id leads the key: a batch's thousands of lookups then compare UUIDs (bytes),
+        # not the consumer's name, which is the same in nearly every row (messaging_0002).
         Column("event_id", UUID(as_uuid=True), primary_key=True),
+        Column("consumer", Text, primary_key=True),
         Column("processed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     )
 
