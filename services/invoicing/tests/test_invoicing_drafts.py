@@ -41,6 +41,23 @@ async def use(engine, account_id: str, project: str, quantity: str, at: datetime
         await record_usage([Usage(account_id, project, "compute.vcpu_hours", Decimal(quantity), at)], tx, FixedClock(at))
 
 
+async def test_a_stranger_is_refused_a_draft_before_its_month_is_priced(engine, far_period, monkeypatch):
+    from invoicing.use_cases import read_invoices
+
+    account_id, _ = await new_account(engine)
+    priced = []
+
+    async def pricing(connection, account, clock):
+        priced.append(account)
+        return []
+
+    monkeypatch.setattr(read_invoices, "open_period_drafts", pricing)
+    async with engine.connect() as connection:
+        with pytest.raises(InvoiceNotFound):
+            await invoice_for_member(connection, draft_id(account_id, far_period, None), "stranger@example.com")
+    assert priced == []  # another tenant's draft ids cost nothing but the membership check
+
+
 def test_a_draft_id_names_account_month_and_project():
     period = BillingPeriod.month(2026, 11)
     assert parse_draft_id(draft_id("ba_1", period, None)) == ("ba_1", "2026-11", None)

@@ -38,6 +38,9 @@ async def invoice_for_member(
     ids are not confirmed to exist. A draft's id reads the draft as it is now."""
     drafted = parse_draft_id(invoice_id)
     if drafted is not None:
+        # The id names its account: a stranger is refused before its month is priced for nothing.
+        if not operator and await role_of(connection, drafted[0], email) is None:
+            raise InvoiceNotFound(invoice_id)
         drafts = await open_period_drafts(connection, drafted[0], clock or SystemClock())
         invoice = next((draft for draft in drafts if draft.id == invoice_id), None)
     else:
