@@ -37,6 +37,17 @@ def test_usage_goes_to_the_payer_of_its_time_and_the_producers_account_stands_wh
     assert [u.billing_account_id for u in billed] == ["ba_a", "ba_b", "ba_x", "ba_y"]
 
 
+def test_a_batch_is_billed_as_each_usage_alone_would_be_at_every_boundary():
+    """`billed_to_payers` searches each history once ordered; it must agree with `account_paying_at`
+    at each link's instant, just before and after, and where two links share an instant."""
+    same_instant = [*HISTORY, ProjectLink("prj_1", NOV_20, "ba_c")]
+    instants = [at + timedelta(microseconds=d) for at in (NOV_3, NOV_20) for d in (-1, 0, 1)]
+    billed = billed_to_payers([Usage("ba_p", "prj_1", "compute.vcpu_hours", Decimal(1), at) for at in instants],
+                              {"prj_1": same_instant})
+    assert [u.billing_account_id for u in billed] == [account_paying_at(same_instant, at) or "ba_p" for at in instants]
+    assert [u.billing_account_id for u in billed] == ["ba_p", "ba_a", "ba_a", "ba_a", "ba_c", "ba_c"]
+
+
 async def test_usage_of_a_moved_project_is_counted_for_the_account_paying_when_it_happened(engine, far_period):
     first, second, project = (f"{p}_{uuid.uuid4().hex[:12]}" for p in ("ba", "ba", "prj"))
     moved_at = far_period.start + timedelta(days=10)

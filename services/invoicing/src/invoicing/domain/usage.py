@@ -52,8 +52,15 @@ class Tally:
 
 def check_not_from_the_future(usage: Usage, now: datetime, tolerance: timedelta) -> None:
     """`UsageFromTheFuture` when the usage claims to happen more than `tolerance` after `now`."""
-    if usage.occurred_at > now + tolerance:
-        raise UsageFromTheFuture(usage.occurred_at.isoformat(), (now + tolerance).isoformat())
+    check_none_from_the_future((usage,), now, tolerance)
+
+
+def check_none_from_the_future(usages: Iterable[Usage], now: datetime, tolerance: timedelta) -> None:
+    """`check_not_from_the_future` for a batch, the limit computed once."""
+    latest = now + tolerance
+    for usage in usages:
+        if usage.occurred_at > latest:
+            raise UsageFromTheFuture(usage.occurred_at.isoformat(), latest.isoformat())
 
 
 def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[UsageKey, Tally]:

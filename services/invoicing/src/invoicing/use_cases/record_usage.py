@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters import price_catalog, project_links, usage_ledger
 from invoicing.domain.project_links import billed_to_payers
-from invoicing.domain.usage import Usage, aggregate_usage, check_not_from_the_future
+from invoicing.domain.usage import Usage, aggregate_usage, check_none_from_the_future
 
 DEFAULT_MAX_AHEAD = timedelta(hours=1)
 
@@ -26,9 +26,7 @@ async def record_usage(
     happened, by the project's link history (one query per batch).
     """
     usages = list(usages)
-    now = clock.now()
-    for usage in usages:
-        check_not_from_the_future(usage, now, max_ahead)
+    check_none_from_the_future(usages, clock.now(), max_ahead)
     price_book = await price_catalog.load_price_book(tx)
     usages = billed_to_payers(usages, await project_links.links_of(tx, {usage.project_id for usage in usages}))
     await usage_ledger.add_usage(tx, aggregate_usage(usages, price_book))
