@@ -24,6 +24,8 @@ async def consume_until_stopped() -> None:
     try:
         await stopping.wait()
     finally:
+        if runtime.subscriptions is not None:
+            await runtime.subscriptions.close()
         await runtime.broker.stop()
         await runtime.producer.stop()
         await runtime.engine.dispose()

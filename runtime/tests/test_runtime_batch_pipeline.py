@@ -158,3 +158,29 @@ async def test_a_batch_that_cannot_be_read_comes_again_and_the_one_before_still_
         await pipeline.submit(batch((0, 11), (1, 3)), kafka)
     assert {(e[1], e[2]) for e in only(log, "seek")} == {(P0, 11), (P1, 3)}
     assert only(log, "commit") == [("commit", {P0: 11})]
+
+
+async def test_closing_lets_the_batches_in_flight_commit_and_takes_nothing_more(log, pipeline):
+    kafka = Kafka(log)
+    pipeline.consumer.hold[0] = asyncio.Event()
+    await pipeline.submit(batch((0, 0)), kafka)
+    await pipeline.submit(batch((0, 1)), kafka)
+    closing = asyncio.create_task(pipeline.close(timeout=5))
+    await asyncio.sleep(0.01)
+    async with asyncio.timeout(1):  # it does not wait for a slot: it takes nothing
+        await pipeline.submit(batch((0, 2)), kafka)  # fetched while stopping: left for the next owner
+    assert not closing.done()  # it waits for the batches in flight
+    pipeline.consumer.hold[0].set()
+    await closing
+    assert ("read", 2) not in log
+    assert only(log, "commit") == [("commit", {P0: 1}), ("commit", {P0: 2})]
+
+
+async def test_closing_waits_no_longer_than_its_timeout(log, pipeline):
+    pipeline.consumer.hold[0] = asyncio.Event()  # never set: a transaction that hangs
+    await pipeline.submit(batch((0, 0)), Kafka(log))
+    async with asyncio.timeout(2):
+        await pipeline.close(timeout=0.05)
+    assert not only(log, "commit")
+    pipeline.consumer.hold[0].set()
+    await pipeline.drain()

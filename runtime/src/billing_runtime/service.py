@@ -41,6 +41,8 @@ class ServiceRuntime:
     migrations_dir: Path
     workers: list[Worker] = field(default_factory=list)
     """Background loops of the service (a charging worker, a mail sender, a scheduler...)."""
+    subscriptions: EventSubscriptions | None = None
+    """The service's subscribers, closed before the broker stops (their batches in flight commit)."""
 
 
 def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = ()) -> FastAPI:
@@ -70,6 +72,8 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
             stopping.set()
             await asyncio.gather(*running, return_exceptions=True)
             if consuming:
+                if runtime.subscriptions is not None:
+                    await runtime.subscriptions.close()
                 await runtime.broker.stop()
                 await runtime.producer.stop()
             await runtime.engine.dispose()
@@ -101,7 +105,8 @@ def build_runtime(
     engine = create_engine(settings.database_url)
     producer = create_producer(settings.kafka_bootstrap_servers, client_id=settings.service_name)
     router = KafkaRouter()
-    subscribe(EventSubscriptions(router, settings.service_name, engine, DeadLetters(producer, settings.service_name)))
+    subscriptions = EventSubscriptions(router, settings.service_name, engine, DeadLetters(producer, settings.service_name))
+    subscribe(subscriptions)
     return ServiceRuntime(
         settings=settings,
         engine=engine,
@@ -109,4 +114,5 @@ def build_runtime(
         producer=producer,
         relay=OutboxRelay(engine, producer, service=settings.service_name),
         migrations_dir=migrations_dir,
+        subscriptions=subscriptions,
     )

@@ -15,7 +15,9 @@ batch N+2 is read. It keeps every guarantee of the kit:
   read meanwhile is dropped, and every partition goes back to the earliest offset not
   committed, so it all comes again.
 Offsets left uncommitted (a crash, a rebalance, a stop while a batch is applied, a commit that
-failed) only mean events delivered again, which the inbox drops.
+failed) only mean events delivered again, which the inbox drops. A service stopping closes its
+pipelines first: the batches in flight finish and commit, and nothing read after is taken, so
+the next owner of the partitions starts where this one ended instead of redoing two batches.
 """
 
 import asyncio
@@ -65,10 +67,14 @@ class BatchPipeline:
         self.consumer = consumer
         self.handler = handler
         self._in_flight: deque[tuple[asyncio.Task[bool], dict[TopicPartition, int], BatchBefore]] = deque()
+        self._closed = False
 
     async def submit(self, records: Sequence[ConsumerRecord], kafka: OffsetKeeper) -> None:
         """Read the batch (while the batches before are applied), then hand it to a transaction
-        that applies it after them; returns without waiting for it."""
+        that applies it after them; returns without waiting for it. Once closed, it takes
+        nothing: the records stay uncommitted and come again to the partition's next owner."""
+        if self._closed:
+            return
         deliveries = records  # aiokafka's records are deliveries as they are: no copy per message
         first, after = _offsets(deliveries)
         try:
@@ -92,6 +98,13 @@ class BatchPipeline:
         """Wait for the batches in flight (their failures are logged, not raised)."""
         if self._in_flight:
             await asyncio.wait([task for task, _, _ in self._in_flight])
+
+    async def close(self, timeout: float) -> None:
+        """Take no more batches, and give those in flight up to `timeout` seconds to commit (a
+        batch still running then is left to its transaction: at worst it comes again)."""
+        self._closed = True
+        if self._in_flight:
+            await asyncio.wait([task for task, _, _ in self._in_flight], timeout=timeout)
 
     async def _apply_and_commit(
         self, readable, after: dict[TopicPartition, int], kafka: OffsetKeeper, before: BatchBefore | None,

@@ -7,6 +7,7 @@ message's fault it nacks, and the message is delivered again. A batch subscriber
 through a `BatchPipeline`, which reads the next batch while the previous one is applied.
 """
 
+import asyncio
 from collections.abc import Callable
 
 from billing_contracts import Envelope
@@ -45,6 +46,12 @@ class EventSubscriptions:
         self.dead_letters = dead_letters
         self.retry = retry
         self.topics: set[str] = set()
+        self.pipelines: list[BatchPipeline] = []
+
+    async def close(self, timeout: float = 10.0) -> None:
+        """Before the broker stops: the batch subscribers take nothing more, and the batches they
+        have in flight commit (see `BatchPipeline.close`)."""
+        await asyncio.gather(*(pipeline.close(timeout) for pipeline in self.pipelines))
 
     def on(
         self, topic: str, *, batch: bool = False, max_records: int = 500, parse: Callable[[bytes], Envelope] | None = None,
@@ -70,6 +77,7 @@ class EventSubscriptions:
             )
             if batch:
                 pipeline = BatchPipeline(consumer, handler)
+                self.pipelines.append(pipeline)
 
                 # MANUAL: the pipeline commits each batch's own offsets after its transaction.
                 @self.router.subscriber(topic, batch=True, max_records=max_records, ack_policy=AckPolicy.MANUAL,
