@@ -7,9 +7,16 @@ import sys
 
 import psycopg
 import pytest
-from billing_runtime.migrations import upgrade
+from alembic.script import ScriptDirectory
+from billing_runtime.migrations import alembic_config, upgrade
 from devstack.endpoints import SERVICES
 from sqlalchemy import create_engine, text
+
+
+def heads_of(service: str) -> set[str]:
+    """The last revision of each branch in the service's history: its own, the kit's, access's."""
+    migrations = importlib.import_module(f"{service}.bootstrap").MIGRATIONS
+    return set(ScriptDirectory.from_config(alembic_config(migrations, "postgresql://unused")).get_heads())
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -27,7 +34,7 @@ def test_each_service_migrates_and_queries_its_own_database(stack, service):
         tables = set(connection.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")).scalars())
     engine.dispose()
     assert database == service
-    assert "messaging_0001" in versions
+    assert versions == heads_of(service) and len(versions) == 3
     assert {"outbox", "inbox"} <= tables
 
 
@@ -43,7 +50,8 @@ def test_the_services_migration_command_migrates_the_database_it_is_given(stack)
     done = subprocess.run([sys.executable, "-m", "payments", "migrate"], env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     with psycopg.connect(stack.database_url("payments").replace("+psycopg", "")) as connection:
-        assert ("messaging_0001",) in connection.execute("SELECT version_num FROM alembic_version").fetchall()
+        versions = {row[0] for row in connection.execute("SELECT version_num FROM alembic_version")}
+    assert versions == heads_of("payments")
 
 
 def test_processes_migrating_one_database_at_once_all_succeed(stack):
@@ -60,4 +68,4 @@ def test_processes_migrating_one_database_at_once_all_succeed(stack):
         with engine.connect() as connection:
             heads = set(connection.execute(text("SELECT version_num FROM alembic_version")).scalars())
         engine.dispose()
-        assert {"messaging_0001", "access_0001"} <= heads
+        assert heads == heads_of("invoicing")
