@@ -1,10 +1,11 @@
 """The idempotent consumer's memory: which events already had their effect."""
 
 from collections.abc import Iterable
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from billing_runtime.array_literals import text_array
 
@@ -41,3 +42,25 @@ async def first_deliveries(
         return set()
     result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": text_array(ids)})
     return set(ids).difference(result.scalars())
+
+
+_FORGET = text("""
+DELETE FROM inbox WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM inbox WHERE consumer = :consumer AND processed_at < :before LIMIT :chunk))
+""")
+
+
+async def forget_processed_before(engine: AsyncEngine, consumer: str, before: datetime, chunk: int = 10_000) -> int:
+    """Delete the consumer's inbox rows of events processed before `before`; how many.
+
+    After this, a copy of such an event would have its effect again: call it only for what is
+    past the consumer's dedup window, and refuse events that could be copies of forgotten ones.
+    Deletes `chunk` rows per transaction, so the consumer's inserts never wait long behind it.
+    """
+    forgotten = 0
+    while True:
+        async with engine.begin() as transaction:
+            deleted = (await transaction.execute(_FORGET, {"consumer": consumer, "before": before, "chunk": chunk})).rowcount
+        forgotten += deleted
+        if deleted < chunk:
+            return forgotten

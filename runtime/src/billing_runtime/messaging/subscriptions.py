@@ -47,6 +47,8 @@ class EventSubscriptions:
         self.retry = retry
         self.topics: set[str] = set()
         self.pipelines: list[BatchPipeline] = []
+        self.inboxes: dict[str, str] = {}
+        """Per topic, the name its handler's events are recorded under in the inbox."""
 
     async def close(self, timeout: float = 10.0) -> None:
         """Before the broker stops: the batch subscribers take nothing more, and the batches they
@@ -69,6 +71,7 @@ class EventSubscriptions:
             self.topics.add(topic)
             consumer = IdempotentConsumer(f"{self.group_id}.{handler.__name__}", self.engine, self.dead_letters, self.retry,
                                           parse)
+            self.inboxes[topic] = consumer.name
             options = dict(
                 group_id=self.group_id,
                 auto_offset_reset="earliest",
