@@ -138,7 +138,7 @@ def main() -> int:
 
         env = {**os.environ, **endpoints.service_env("invoicing"), "INVOICING_CLOSE_INTERVAL_SECONDS": "86400",
                # the period closer must not close last month while the bench is still counting it
-               "INVOICING_GRACE_PERIOD_HOURS": "100000"}
+               "INVOICING_GRACE_PERIOD_HOURS": "100000", "INVOICING_USAGE_DEDUP_DAYS": "5000"}
         aggregates = Aggregates(url)
         replicas = 1 if PROFILE else CONSUMERS  # one profile to read
         # All at once, and counted from the first aggregate committed: they join the group

@@ -2,7 +2,7 @@
 the real database (and the real broker for dead letters)."""
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
@@ -52,9 +52,9 @@ class Kit:
     """Delivers envelopes to the service's handlers as the messaging kit does: inbox dedup, one
     transaction per delivery, retries, then dead letters."""
 
-    def __init__(self, engine, producer: Producer) -> None:
+    def __init__(self, engine, producer: Producer, clock: FixedClock) -> None:
         subscriptions = RecordingSubscriptions()
-        stream.subscribe(subscriptions, clock=FixedClock(datetime(2999, 1, 1, tzinfo=UTC)))
+        stream.subscribe(subscriptions, clock=clock)
         self.subscriptions = subscriptions
         self.engine = engine
         self.dead_letters = DeadLetters(producer, "invoicing")
@@ -72,10 +72,10 @@ class Kit:
 
 
 @pytest.fixture
-async def kit(engine, stack):
+async def kit(engine, stack, far_period):
     producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
     await producer.start()
-    yield Kit(engine, producer)
+    yield Kit(engine, producer, FixedClock(far_period.end + timedelta(days=1)))  # the test's usage is not too old
     await producer.stop()
 
 

@@ -18,6 +18,7 @@ from billing_runtime.messaging.tables import OUTBOX
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
+from invoicing.domain.usage import UsageWindow
 from invoicing.entrypoints import stream
 from invoicing.entrypoints.http import create_app
 from invoicing.settings import InvoicingSettings
@@ -74,14 +75,15 @@ async def test_producers_post_a_batch_and_learn_which_events_were_refused_and_wh
     ids = [str(uuid.uuid4()) for _ in range(2)]
     batch = [{**good, "event_id": ids[0]}, {**good, "quantity": "-1"}, {**good, "meter": "gpu.hours"},
              {**good, "occurred_at": (now + timedelta(hours=2)).isoformat()}, {**good, "event_id": "nope"},
-             {**good, "quantity": "ten"}, {**good, "event_id": ids[1], "properties": {"region": "eu"}}]
+             {**good, "quantity": "ten"}, {**good, "event_id": ids[1], "properties": {"region": "eu"}},
+             {**good, "occurred_at": (now - timedelta(days=62)).isoformat()}]  # older than its id is remembered
     with TestClient(create_app(settings, clock=FixedClock(now))) as client:
         assert client.post("/v1/usage", json={"events": batch}, headers=bearer(f"member@{account}.example", settings)).status_code == 403
         answer = client.post("/v1/usage", json={"events": batch}, headers=bearer(PRODUCER, settings))
         assert answer.status_code == 202
         assert answer.json()["accepted"] == [{"index": 0, "event_id": ids[0]}, {"index": 6, "event_id": ids[1]}]
         assert [(r["index"], r["field"]) for r in answer.json()["rejected"]] == [
-            (1, "quantity"), (2, "meter"), (3, "occurred_at"), (4, "event_id"), (5, "quantity")]
+            (1, "quantity"), (2, "meter"), (3, "occurred_at"), (4, "event_id"), (5, "quantity"), (7, "occurred_at")]
         again = client.post("/v1/usage", json={"events": batch[:1]}, headers=bearer(PRODUCER, settings))  # a retry
         assert again.json()["accepted"] == [{"index": 0, "event_id": ids[0]}]
         too_many = client.post("/v1/usage", json={"events": [good] * 1001}, headers=bearer(PRODUCER, settings))
@@ -106,10 +108,10 @@ class Subscriptions:
         return register
 
 
-async def test_usage_from_the_future_and_negative_quantities_are_dead_lettered_with_a_reason(engine, stack):
+async def test_usage_outside_the_window_and_negative_quantities_are_dead_lettered_with_a_reason(engine, stack):
     account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime(2300, 5, 10, tzinfo=UTC)
     subscriptions = Subscriptions()
-    stream.subscribe(subscriptions, clock=FixedClock(now), max_ahead=timedelta(hours=1))
+    stream.subscribe(subscriptions, clock=FixedClock(now), window=UsageWindow(max_ahead=timedelta(hours=1)))
     handler = subscriptions.handlers["usage.recorded"]
     producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
     await producer.start()
@@ -118,18 +120,19 @@ async def test_usage_from_the_future_and_negative_quantities_are_dead_lettered_w
                                       RetryPolicy(attempts=2, first_backoff=0.01), subscriptions.readers["usage.recorded"])
         usage = lambda at: new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
                                                         quantity=Decimal(1), occurred_at=at), source="/tests")
-        on_time, future = usage(now), usage(now + timedelta(hours=1, minutes=1))
+        on_time, future, too_old = usage(now), usage(now + timedelta(hours=1, minutes=1)), usage(now - timedelta(days=62))
         negative = json.loads(usage(now).to_bytes())
         negative["data"]["quantity"] = "-3"
         deliveries = [Delivery("usage.recorded", 0, n, account.encode(), value) for n, value in
-                      enumerate([on_time.to_bytes(), future.to_bytes(), json.dumps(negative).encode()])]
+                      enumerate([on_time.to_bytes(), future.to_bytes(), json.dumps(negative).encode(), too_old.to_bytes()])]
         await consumer.consume(deliveries, handler)
     finally:
         await producer.stop()
     dead = [r for r in await read_dead_letters(stack.kafka_bootstrap_servers, "usage.recorded") if r.key == account.encode()]
     reasons = {json.loads(r.value)["id"]: why(r) for r in dead}
-    assert set(reasons) == {str(future.id), negative["id"]}
+    assert set(reasons) == {str(future.id), negative["id"], str(too_old.id)}
     assert "UsageFromTheFuture" in reasons[str(future.id)]["error"]
+    assert reasons[str(too_old.id)]["reason"] == "usage_too_old"
     assert "quantity" in json.dumps(reasons[negative["id"]])
 
 
@@ -138,7 +141,7 @@ async def test_an_event_id_written_in_two_forms_is_one_event_counted_once(engine
     reading (a UUID). The inbox compares both as the same event, in one batch and across two."""
     account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime(2300, 5, 10, tzinfo=UTC)
     subscriptions = Subscriptions()
-    stream.subscribe(subscriptions, clock=FixedClock(now), max_ahead=timedelta(hours=1))
+    stream.subscribe(subscriptions, clock=FixedClock(now), window=UsageWindow(max_ahead=timedelta(hours=1)))
     handler = subscriptions.handlers["usage.recorded"]
     producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
     await producer.start()

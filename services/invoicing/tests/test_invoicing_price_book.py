@@ -9,12 +9,13 @@ import pytest
 from invoicing.adapters.price_book_file import load_price_book, price_book_from_json, price_from_document
 from invoicing.domain.errors import (
     DuplicateEntry, InvalidPriceBook, MissingUsageProperty, PriceMissing, PriceWithoutMeter, UnknownMeter, UsageFromTheFuture,
+    UsageTooOld,
 )
 from invoicing.domain.periods import BillingPeriod
 from invoicing.domain.price_book import EPOCH, Aggregation, Meter, PriceBook
 from invoicing.domain.rating import rate
 from invoicing.domain.tiers import Price, Tier, tiers_from_bounds
-from invoicing.domain.usage import MeteredUsage, Usage, UsageKey, aggregate_usage, check_not_from_the_future
+from invoicing.domain.usage import MeteredUsage, Usage, UsageKey, UsageWindow, aggregate_usage
 
 NOV = BillingPeriod.parse("2026-11")
 
@@ -89,11 +90,20 @@ def test_a_unique_count_needs_its_property_and_unknown_meters_are_refused():
         aggregate_usage([Usage("ba", "prj", "gpu.hours", D(1), NOV.start)], book)
 
 
-def test_usage_more_than_the_tolerance_ahead_of_the_clock_is_refused():
-    now = datetime(2026, 11, 10, tzinfo=UTC)
-    check_not_from_the_future(Usage("ba", "prj", "m", D(1), now + timedelta(hours=1)), now, timedelta(hours=1))
+def test_usage_outside_the_window_is_refused_at_both_ends():
+    now, window = datetime(2026, 11, 10, tzinfo=UTC), UsageWindow(max_ahead=timedelta(hours=1), dedup=timedelta(days=40))
+    at = lambda offset: [Usage("ba", "prj", "m", D(1), now + offset)]  # noqa: E731
+    window.check(at(timedelta(hours=1)), now)
+    window.check(at(-timedelta(days=40) + timedelta(hours=1)), now)  # its copy would still be recognized
     with pytest.raises(UsageFromTheFuture):
-        check_not_from_the_future(Usage("ba", "prj", "m", D(1), now + timedelta(hours=1, seconds=1)), now, timedelta(hours=1))
+        window.check(at(timedelta(hours=1, seconds=1)), now)
+    with pytest.raises(UsageTooOld):
+        window.check(at(-timedelta(days=40) + timedelta(hours=1) - timedelta(microseconds=1)), now)
+
+
+def test_a_window_must_remember_ids_longer_than_usage_may_be_ahead():
+    with pytest.raises(ValueError):
+        UsageWindow(max_ahead=timedelta(days=2), dedup=timedelta(days=1))
 
 
 def test_the_price_in_effect_at_the_period_start_applies():

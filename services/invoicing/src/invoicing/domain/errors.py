@@ -72,6 +72,14 @@ class UsageFromTheFuture(InvalidUsage):
         super().__init__(f"usage occurred at {occurred_at}, after the latest accepted time {latest}")
 
 
+class UsageTooOld(InvalidUsage):
+    reason = "usage_too_old"
+
+    def __init__(self, occurred_at: object, earliest: object) -> None:
+        super().__init__(f"usage occurred at {occurred_at}, before the earliest accepted time {earliest}: older than the "
+                         "window in which its event id is remembered, so a second copy could no longer be recognized")
+
+
 class MissingUsageProperty(InvalidUsage):
     def __init__(self, meter: str, name: str) -> None:
         super().__init__(f"meter {meter!r} counts unique values of the property {name!r}, which the usage lacks")

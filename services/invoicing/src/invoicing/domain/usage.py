@@ -8,7 +8,7 @@ from decimal import Decimal, localcontext
 from types import MappingProxyType
 from typing import NamedTuple
 
-from invoicing.domain.errors import MissingUsageProperty, UsageFromTheFuture
+from invoicing.domain.errors import MissingUsageProperty, UsageFromTheFuture, UsageTooOld
 from invoicing.domain.money import EXACT
 from invoicing.domain.periods import BillingPeriod
 from invoicing.domain.price_book import Aggregation, Meter, PriceBook
@@ -50,17 +50,29 @@ class Tally:
     """The trace of the latest usage added (one per aggregate: a trace per event would cost more than it tells)."""
 
 
-def check_not_from_the_future(usage: Usage, now: datetime, tolerance: timedelta) -> None:
-    """`UsageFromTheFuture` when the usage claims to happen more than `tolerance` after `now`."""
-    check_none_from_the_future((usage,), now, tolerance)
+@dataclass(frozen=True)
+class UsageWindow:
+    """When usage may claim to have happened, seen from now: at most `max_ahead` after (clocks
+    drift), and no earlier than the event ids remembered (`dedup`, the inbox's retention) allow,
+    less `max_ahead`. A copy of an event is recognized only while its id is remembered: the
+    original, happening no later than `max_ahead` after it was counted, had its id kept `dedup`
+    from then; usage older than `dedup - max_ahead` might be a copy of one forgotten."""
 
+    max_ahead: timedelta = timedelta(hours=1)
+    dedup: timedelta = timedelta(days=62)
 
-def check_none_from_the_future(usages: Iterable[Usage], now: datetime, tolerance: timedelta) -> None:
-    """`check_not_from_the_future` for a batch, the limit computed once."""
-    latest = now + tolerance
-    for usage in usages:
-        if usage.occurred_at > latest:
-            raise UsageFromTheFuture(usage.occurred_at.isoformat(), latest.isoformat())
+    def __post_init__(self) -> None:
+        if self.dedup <= self.max_ahead:
+            raise ValueError("event ids must be remembered longer than usage may be ahead of the clock")
+
+    def check(self, usages: Iterable[Usage], now: datetime) -> None:
+        """`UsageFromTheFuture` or `UsageTooOld` for the first usage outside the window."""
+        earliest, latest = now - self.dedup + self.max_ahead, now + self.max_ahead
+        for usage in usages:
+            if usage.occurred_at > latest:
+                raise UsageFromTheFuture(usage.occurred_at.isoformat(), latest.isoformat())
+            if usage.occurred_at < earliest:
+                raise UsageTooOld(usage.occurred_at.isoformat(), earliest.isoformat())
 
 
 def aggregate_usage(usages: Iterable[Usage], price_book: PriceBook) -> dict[UsageKey, Tally]:

@@ -5,7 +5,6 @@ from uuid import UUID
 
 from billing_runtime.auth import CurrentCaller
 from billing_runtime.clock import Clock
-from datetime import timedelta
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi import status as codes
 from pydantic import BaseModel, Field
@@ -48,8 +47,8 @@ async def post_usage(body: UsageBatch, request: Request, caller: CurrentCaller,
     `usage.recorded` together, the others are answered by index with the field at fault."""
     if not is_usage_producer(request, caller):
         raise HTTPException(codes.HTTP_403_FORBIDDEN, "only usage producers may post usage")
-    max_ahead = timedelta(seconds=request.app.state.runtime.settings.invoicing_max_usage_ahead_seconds)
+    window = request.app.state.runtime.settings.usage_window()
     async with request.app.state.runtime.engine.begin() as tx:
-        receipt = await accept_usage(body.events, tx, clock, max_ahead)
+        receipt = await accept_usage(body.events, tx, clock, window)
     return UsageReceipt(accepted=[Accepted(index=i, event_id=e) for i, e in receipt.accepted],
                         rejected=[Rejected(**vars(r)) for r in receipt.rejected])

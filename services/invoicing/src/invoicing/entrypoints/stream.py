@@ -5,23 +5,21 @@ dropped events already processed; it raises to have the delivery retried, then d
 The handlers' names name their inbox, so they must not change.
 """
 
-from datetime import timedelta
-
 from billing_contracts import Envelope
 from billing_runtime.clock import Clock
 from billing_runtime.messaging.subscriptions import EventSubscriptions
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.usage_messages import UsageMessage, read_usage_message
-from invoicing.domain.usage import Usage
+from invoicing.domain.usage import Usage, UsageWindow
 from invoicing.use_cases.record_failed_charge import record_failed_charge
 from invoicing.use_cases.record_successful_charge import record_successful_charge
-from invoicing.use_cases.record_usage import DEFAULT_MAX_AHEAD, record_usage
+from invoicing.use_cases.record_usage import record_usage
 from invoicing.use_cases.replicate_billing_account import replicate_billing_account
 from invoicing.use_cases.replicate_project_link import replicate_project_link
 
 
-def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = DEFAULT_MAX_AHEAD) -> None:
+def subscribe(events: EventSubscriptions, clock: Clock, window: UsageWindow = UsageWindow()) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
 
     # The busiest topic is read with a faster reading of the same contract (see usage_messages).
@@ -33,7 +31,7 @@ def subscribe(events: EventSubscriptions, clock: Clock, max_ahead: timedelta = D
                   e.data.properties, e.traceparent)
             for e in envelopes
         ]
-        await record_usage(usages, tx, clock, max_ahead)
+        await record_usage(usages, tx, clock, window)
 
     @events.on("billing_account.changed")
     async def replicate_account(envelopes: list[Envelope], tx: AsyncConnection) -> None:

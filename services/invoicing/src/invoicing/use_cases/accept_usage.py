@@ -4,7 +4,6 @@ published to `usage.recorded` through the outbox in one transaction, the others 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import Any
 
 from billing_contracts import UsageRecordedV1, new_envelope
@@ -16,8 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters import price_catalog
-from invoicing.domain.errors import UsageFromTheFuture
-from invoicing.domain.usage import Usage, check_not_from_the_future
+from invoicing.domain.errors import UsageFromTheFuture, UsageTooOld
+from invoicing.domain.usage import Usage, UsageWindow
 
 SOURCE = "/billing/invoicing/usage-api"
 MAX_BATCH = 1_000
@@ -38,8 +37,8 @@ class UsageAcceptance:
 
 
 async def accept_usage(items: Sequence[dict[str, Any]], tx: AsyncConnection, clock: Clock,
-                       max_ahead: timedelta) -> UsageAcceptance:
-    """Check every item (contract, known meter, not from the future, one id once), then publish the
+                       window: UsageWindow) -> UsageAcceptance:
+    """Check every item (contract, known meter, within the window, one id once), then publish the
     good ones in `tx`. Each item is the event's data plus an optional `event_id` (a UUID: the
     dedup key; give it, so a retried request counts once)."""
     if len(items) > MAX_BATCH:
@@ -56,12 +55,12 @@ async def accept_usage(items: Sequence[dict[str, Any]], tx: AsyncConnection, clo
                 if event.meter not in book:
                     refusal = Refusal(index, "meter", f"meter {event.meter!r} is not in the price book")
                 else:
-                    check_not_from_the_future(Usage(event.billing_account_id, event.project_id, event.meter,
-                                                    event.quantity, event.occurred_at), now, max_ahead)
+                    window.check([Usage(event.billing_account_id, event.project_id, event.meter, event.quantity,
+                                        event.occurred_at)], now)
             except ValidationError as error:
                 problem = error.errors()[0]
                 refusal = Refusal(index, ".".join(str(part) for part in problem["loc"]) or "body", problem["msg"])
-            except UsageFromTheFuture as error:
+            except (UsageFromTheFuture, UsageTooOld) as error:
                 refusal = Refusal(index, "occurred_at", str(error))
         if refusal is not None:
             result.rejected.append(refusal)

@@ -1,0 +1,88 @@
+"""Usage event ids are remembered for the dedup window and then forgotten, so the inbox stays the
+window's size; usage old enough to be a copy of a forgotten event is refused, so nothing is ever
+counted twice. Against the real database and broker, in a database of its own."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from billing_contracts import UsageRecordedV1, new_envelope
+from billing_runtime.clock import FixedClock
+from billing_runtime.database import create_engine
+from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
+from billing_runtime.messaging.dead_letter_cli import read_dead_letters, why
+from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
+from billing_runtime.messaging.producer import Producer
+from pydantic import ValidationError
+from sqlalchemy import text
+
+from invoicing.domain.usage import UsageWindow
+from invoicing.entrypoints import stream
+from invoicing.entrypoints.retention import forget_old_usage_ids
+from invoicing.settings import InvoicingSettings
+
+WINDOW = UsageWindow(max_ahead=timedelta(hours=1), dedup=timedelta(days=40))
+
+
+class Subscriptions:
+    def __init__(self) -> None:
+        self.handlers, self.readers = {}, {}
+
+    def on(self, topic: str, *, batch: bool = False, max_records: int = 500, parse=None):
+        def register(handler):
+            self.handlers[topic], self.readers[topic] = handler, parse
+            return handler
+        return register
+
+
+async def counted(engine, account: str) -> tuple:
+    async with engine.connect() as connection:
+        return tuple((await connection.execute(text(
+            "SELECT quantity, event_count FROM usage_aggregates WHERE billing_account_id = :a"), {"a": account})).one())
+
+
+async def test_a_copy_counts_once_while_remembered_and_is_refused_once_forgotten(private_database, stack):
+    engine = create_engine(private_database())  # retention forgets every usage id it finds
+    account, counted_at = f"ba_{uuid.uuid4().hex[:12]}", datetime.now(UTC)
+    event = new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
+                                         quantity=Decimal(2), occurred_at=counted_at), source="/tests")
+    producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
+    await producer.start()
+
+    async def deliver(at: datetime, offset: int) -> None:
+        subscriptions = Subscriptions()
+        stream.subscribe(subscriptions, clock=FixedClock(at), window=WINDOW)
+        handler = subscriptions.handlers["usage.recorded"]
+        consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
+                                      RetryPolicy(attempts=1), subscriptions.readers["usage.recorded"])
+        await consumer.consume([Delivery("usage.recorded", 0, offset, account.encode(), event.to_bytes())], handler)
+
+    try:
+        await deliver(counted_at, 0)
+        # Within the window: the id is kept, and the copy is dropped.
+        later = counted_at + timedelta(days=39)
+        assert await forget_old_usage_ids(engine, FixedClock(later), "invoicing.count_usage", WINDOW) == 0
+        await deliver(later, 1)
+        assert await counted(engine, account) == (Decimal(2), 1)
+        # Past the window (and the margin): the id is forgotten, and a copy is too old to count.
+        much_later = counted_at + timedelta(days=42)
+        assert await forget_old_usage_ids(engine, FixedClock(much_later), "invoicing.count_usage", WINDOW) == 1
+        await deliver(much_later, 2)
+        assert await counted(engine, account) == (Decimal(2), 1)
+    finally:
+        await producer.stop()
+        await engine.dispose()
+    dead = [r for r in await read_dead_letters(stack.kafka_bootstrap_servers, "usage.recorded") if r.key == account.encode()]
+    assert [(json.loads(r.value)["id"], why(r)["reason"]) for r in dead] == [(str(event.id), "usage_too_old")]
+
+
+def test_the_dedup_window_must_cover_a_month_the_grace_and_the_future_tolerance(monkeypatch):
+    assert InvoicingSettings().usage_window() == UsageWindow(max_ahead=timedelta(hours=1), dedup=timedelta(days=62))
+    monkeypatch.setenv("INVOICING_USAGE_DEDUP_DAYS", "32")
+    monkeypatch.setenv("INVOICING_GRACE_PERIOD_HOURS", "24")
+    with pytest.raises(ValidationError, match="INVOICING_USAGE_DEDUP_DAYS must cover"):
+        InvoicingSettings()
+    monkeypatch.setenv("INVOICING_USAGE_DEDUP_DAYS", "33")
+    assert InvoicingSettings().usage_window().dedup == timedelta(days=33)
