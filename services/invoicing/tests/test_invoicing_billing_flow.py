@@ -30,30 +30,11 @@ from invoicing.use_cases.close_period import close_period
 
 
 
-class RecordingSubscriptions:
-    """Stands in for `EventSubscriptions`: keeps the handlers the service registers, by topic."""
-
-    def __init__(self) -> None:
-        self.handlers: dict = {}
-        self.batch: dict = {}
-        self.readers: dict = {}
-
-    def on(self, topic: str, *, batch: bool = False, max_records: int = 500, parse=None):
-        def register(handler):
-            self.handlers[topic] = handler
-            self.batch[topic] = batch
-            self.readers[topic] = parse
-            return handler
-
-        return register
-
-
 class Kit:
     """Delivers envelopes to the service's handlers as the messaging kit does: inbox dedup, one
     transaction per delivery, retries, then dead letters."""
 
-    def __init__(self, engine, producer: Producer, clock: FixedClock) -> None:
-        subscriptions = RecordingSubscriptions()
+    def __init__(self, engine, producer: Producer, clock: FixedClock, subscriptions) -> None:
         stream.subscribe(subscriptions, clock=clock)
         self.subscriptions = subscriptions
         self.engine = engine
@@ -72,10 +53,10 @@ class Kit:
 
 
 @pytest.fixture
-async def kit(engine, stack, far_period):
+async def kit(engine, stack, far_period, subscribers):
     producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
     await producer.start()
-    yield Kit(engine, producer, FixedClock(far_period.end + timedelta(days=1)))  # the test's usage is not too old
+    yield Kit(engine, producer, FixedClock(far_period.end + timedelta(days=1)), subscribers)  # the usage is not too old
     await producer.stop()
 
 

@@ -10,16 +10,13 @@ import pytest
 from billing_contracts import UsageRecordedV1, new_envelope, parse_event
 from billing_runtime.auth import development_token
 from billing_runtime.clock import FixedClock
-from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
 from billing_runtime.messaging.dead_letter_cli import read_dead_letters, why
-from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
-from billing_runtime.messaging.producer import Producer
+from billing_runtime.messaging.dead_letters import Delivery
 from billing_runtime.messaging.tables import OUTBOX
 from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from invoicing.domain.usage import UsageWindow
-from invoicing.entrypoints import stream
 from invoicing.entrypoints.http import create_app
 from invoicing.settings import InvoicingSettings
 
@@ -95,39 +92,16 @@ async def test_producers_post_a_batch_and_learn_which_events_were_refused_and_wh
     assert {e.data.quantity for e in published} == {Decimal("1.5")}
 
 
-class Subscriptions:
-    def __init__(self) -> None:
-        self.handlers: dict = {}
-        self.readers: dict = {}
-
-    def on(self, topic: str, *, batch: bool = False, max_records: int = 500, parse=None):
-        def register(handler):
-            self.handlers[topic] = handler
-            self.readers[topic] = parse
-            return handler
-        return register
-
-
-async def test_usage_outside_the_window_and_negative_quantities_are_dead_lettered_with_a_reason(engine, stack):
+async def test_usage_outside_the_window_and_negative_quantities_are_dead_lettered_with_a_reason(usage_consumer, stack):
     account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime(2300, 5, 10, tzinfo=UTC)
-    subscriptions = Subscriptions()
-    stream.subscribe(subscriptions, clock=FixedClock(now), window=UsageWindow(max_ahead=timedelta(hours=1)))
-    handler = subscriptions.handlers["usage.recorded"]
-    producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
-    await producer.start()
-    try:
-        consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
-                                      RetryPolicy(attempts=2, first_backoff=0.01), subscriptions.readers["usage.recorded"])
-        usage = lambda at: new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
-                                                        quantity=Decimal(1), occurred_at=at), source="/tests")
-        on_time, future, too_old = usage(now), usage(now + timedelta(hours=1, minutes=1)), usage(now - timedelta(days=62))
-        negative = json.loads(usage(now).to_bytes())
-        negative["data"]["quantity"] = "-3"
-        deliveries = [Delivery("usage.recorded", 0, n, account.encode(), value) for n, value in
-                      enumerate([on_time.to_bytes(), future.to_bytes(), json.dumps(negative).encode(), too_old.to_bytes()])]
-        await consumer.consume(deliveries, handler)
-    finally:
-        await producer.stop()
+    consumer = usage_consumer(FixedClock(now), UsageWindow(max_ahead=timedelta(hours=1)))
+    usage = lambda at: new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
+                                                    quantity=Decimal(1), occurred_at=at), source="/tests")
+    on_time, future, too_old = usage(now), usage(now + timedelta(hours=1, minutes=1)), usage(now - timedelta(days=62))
+    negative = json.loads(usage(now).to_bytes())
+    negative["data"]["quantity"] = "-3"
+    await consumer.consume([Delivery("usage.recorded", 0, n, account.encode(), value) for n, value in
+                            enumerate([on_time.to_bytes(), future.to_bytes(), json.dumps(negative).encode(), too_old.to_bytes()])])
     dead = [r for r in await read_dead_letters(stack.kafka_bootstrap_servers, "usage.recorded") if r.key == account.encode()]
     reasons = {json.loads(r.value)["id"]: why(r) for r in dead}
     assert set(reasons) == {str(future.id), negative["id"], str(too_old.id)}
@@ -136,29 +110,20 @@ async def test_usage_outside_the_window_and_negative_quantities_are_dead_lettere
     assert "quantity" in json.dumps(reasons[negative["id"]])
 
 
-async def test_an_event_id_written_in_two_forms_is_one_event_counted_once(engine, stack):
+async def test_an_event_id_written_in_two_forms_is_one_event_counted_once(engine, usage_consumer):
     """The fast reading keeps canonical ids as text; an upper-case one takes the contracts'
     reading (a UUID). The inbox compares both as the same event, in one batch and across two."""
     account, now = f"ba_{uuid.uuid4().hex[:12]}", datetime(2300, 5, 10, tzinfo=UTC)
-    subscriptions = Subscriptions()
-    stream.subscribe(subscriptions, clock=FixedClock(now), window=UsageWindow(max_ahead=timedelta(hours=1)))
-    handler = subscriptions.handlers["usage.recorded"]
-    producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
-    await producer.start()
-    try:
-        consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
-                                      RetryPolicy(attempts=2, first_backoff=0.01), subscriptions.readers["usage.recorded"])
-        sent = [json.loads(new_envelope(UsageRecordedV1(
-            billing_account_id=account, project_id="prj", meter="compute.vcpu_hours", quantity=Decimal(q), occurred_at=now,
-        ), source="/tests").to_bytes()) for q in (1, 10)]
-        shouted = [{**document, "id": document["id"].upper()} for document in sent]
-        assert subscriptions.readers["usage.recorded"](json.dumps(sent[0]).encode()).id == sent[0]["id"]  # the fast path
-        as_delivery = lambda n, document: Delivery("usage.recorded", 0, n, account.encode(), json.dumps(document).encode())
-        await consumer.consume([as_delivery(0, sent[0]), as_delivery(1, shouted[0])], handler)  # one batch
-        await consumer.consume([as_delivery(2, shouted[1])], handler)
-        await consumer.consume([as_delivery(3, sent[1]), as_delivery(4, sent[0])], handler)  # across batches
-    finally:
-        await producer.stop()
+    consumer = usage_consumer(FixedClock(now))
+    sent = [json.loads(new_envelope(UsageRecordedV1(
+        billing_account_id=account, project_id="prj", meter="compute.vcpu_hours", quantity=Decimal(q), occurred_at=now,
+    ), source="/tests").to_bytes()) for q in (1, 10)]
+    shouted = [{**document, "id": document["id"].upper()} for document in sent]
+    assert consumer.read(json.dumps(sent[0]).encode()).id == sent[0]["id"]  # the fast path
+    as_delivery = lambda n, document: Delivery("usage.recorded", 0, n, account.encode(), json.dumps(document).encode())
+    await consumer.consume([as_delivery(0, sent[0]), as_delivery(1, shouted[0])])  # one batch
+    await consumer.consume([as_delivery(2, shouted[1])])
+    await consumer.consume([as_delivery(3, sent[1]), as_delivery(4, sent[0])])  # across batches
     async with engine.connect() as connection:
         counted = (await connection.execute(text(
             "SELECT quantity, event_count FROM usage_aggregates WHERE billing_account_id = :a"), {"a": account})).one()

@@ -11,30 +11,16 @@ import pytest
 from billing_contracts import UsageRecordedV1, new_envelope
 from billing_runtime.clock import FixedClock
 from billing_runtime.database import create_engine
-from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
 from billing_runtime.messaging.dead_letter_cli import read_dead_letters, why
-from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
-from billing_runtime.messaging.producer import Producer
+from billing_runtime.messaging.dead_letters import Delivery
 from pydantic import ValidationError
 from sqlalchemy import text
 
 from invoicing.domain.usage import UsageWindow
-from invoicing.entrypoints import stream
 from invoicing.entrypoints.retention import forget_old_usage_ids
 from invoicing.settings import InvoicingSettings
 
 WINDOW = UsageWindow(max_ahead=timedelta(hours=1), dedup=timedelta(days=40))
-
-
-class Subscriptions:
-    def __init__(self) -> None:
-        self.handlers, self.readers = {}, {}
-
-    def on(self, topic: str, *, batch: bool = False, max_records: int = 500, parse=None):
-        def register(handler):
-            self.handlers[topic], self.readers[topic] = handler, parse
-            return handler
-        return register
 
 
 async def counted(engine, account: str) -> tuple:
@@ -43,21 +29,15 @@ async def counted(engine, account: str) -> tuple:
             "SELECT quantity, event_count FROM usage_aggregates WHERE billing_account_id = :a"), {"a": account})).one())
 
 
-async def test_a_copy_counts_once_while_remembered_and_is_refused_once_forgotten(private_database, stack):
+async def test_a_copy_counts_once_while_remembered_and_is_refused_once_forgotten(private_database, usage_consumer, stack):
     engine = create_engine(private_database())  # retention forgets every usage id it finds
     account, counted_at = f"ba_{uuid.uuid4().hex[:12]}", datetime.now(UTC)
     event = new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
                                          quantity=Decimal(2), occurred_at=counted_at), source="/tests")
-    producer = Producer(stack.kafka_bootstrap_servers, "invoicing-tests")
-    await producer.start()
 
     async def deliver(at: datetime, offset: int) -> None:
-        subscriptions = Subscriptions()
-        stream.subscribe(subscriptions, clock=FixedClock(at), window=WINDOW)
-        handler = subscriptions.handlers["usage.recorded"]
-        consumer = IdempotentConsumer(f"invoicing.{handler.__name__}", engine, DeadLetters(producer, "invoicing"),
-                                      RetryPolicy(attempts=1), subscriptions.readers["usage.recorded"])
-        await consumer.consume([Delivery("usage.recorded", 0, offset, account.encode(), event.to_bytes())], handler)
+        consumer = usage_consumer(FixedClock(at), WINDOW, database=engine)
+        await consumer.consume([Delivery("usage.recorded", 0, offset, account.encode(), event.to_bytes())])
 
     try:
         await deliver(counted_at, 0)
@@ -72,7 +52,6 @@ async def test_a_copy_counts_once_while_remembered_and_is_refused_once_forgotten
         await deliver(much_later, 2)
         assert await counted(engine, account) == (Decimal(2), 1)
     finally:
-        await producer.stop()
         await engine.dispose()
     dead = [r for r in await read_dead_letters(stack.kafka_bootstrap_servers, "usage.recorded") if r.key == account.encode()]
     assert [(json.loads(r.value)["id"], why(r)["reason"]) for r in dead] == [(str(event.id), "usage_too_old")]
