@@ -11,6 +11,7 @@ import cProfile
 import signal
 import sys
 
+from billing_runtime.broker import start_broker
 from invoicing.bootstrap import bootstrap
 from invoicing.settings import InvoicingSettings
 
@@ -20,7 +21,7 @@ async def consume_until_stopped() -> None:
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
     await runtime.producer.start()
-    await runtime.broker.start()
+    await start_broker(runtime.broker)
     try:
         await stopping.wait()
     finally:

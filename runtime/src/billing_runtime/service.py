@@ -15,7 +15,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker, KafkaRouter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing_runtime.broker import create_broker
+from billing_runtime.broker import create_broker, start_broker
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
 from billing_runtime.observability.metrics import HttpMetrics, metrics_router
@@ -63,7 +63,7 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
         running: list[asyncio.Task[None]] = []
         if consuming:
             await runtime.producer.start()
-            await runtime.broker.start()
+            await start_broker(runtime.broker)
             loops = [runtime.relay.run, *runtime.workers]
             running = [asyncio.create_task(loop(stopping), name=getattr(loop, "__qualname__", "worker")) for loop in loops]
         try:
