@@ -184,3 +184,18 @@ async def test_closing_waits_no_longer_than_its_timeout(log, pipeline):
     assert not only(log, "commit")
     pipeline.consumer.hold[0].set()
     await pipeline.drain()
+
+
+async def test_a_batch_waiting_for_a_slot_when_closing_is_left_for_the_next_owner(log, pipeline):
+    kafka = Kafka(log)
+    pipeline.consumer.hold[0] = asyncio.Event()
+    await pipeline.submit(batch((0, 0)), kafka)
+    await pipeline.submit(batch((0, 1)), kafka)
+    third = asyncio.create_task(pipeline.submit(batch((0, 2)), kafka))  # read, then waits for a slot
+    await asyncio.sleep(0.01)
+    closing = asyncio.create_task(pipeline.close(timeout=5))
+    pipeline.consumer.hold[0].set()
+    await asyncio.gather(third, closing)
+    await pipeline.drain()
+    assert ("record", 2) not in log
+    assert only(log, "commit") == [("commit", {P0: 1}), ("commit", {P0: 2})]

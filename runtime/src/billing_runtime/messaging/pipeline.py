@@ -90,9 +90,12 @@ class BatchPipeline:
                 log.warning("%s: dropped a batch read behind a failed one; it comes again", self.consumer.name)
                 return
             self._in_flight.popleft()
+        if self._closed:
+            return  # closed while this batch waited for a slot: it is left for the next owner too
         before = self._in_flight[-1][2] if self._in_flight else None
         task = asyncio.create_task(self._apply_and_commit(readable, after, kafka, before))
-        self._in_flight.append((task, first, BatchBefore(frozenset(event_key(envelope.id) for _, envelope in readable), task)))
+        keys = frozenset(event_key(envelope.id) for _, envelope in readable)
+        self._in_flight.append((task, first, BatchBefore(keys, task)))
 
     async def drain(self) -> None:
         """Wait for the batches in flight (their failures are logged, not raised)."""
