@@ -29,6 +29,8 @@ _Identifier = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 _METER_CODE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 _meter_codes_seen: set[str] = set()
 """Meter codes already checked: a stream has a few, each matched once instead of per message."""
+
+
 class _RawUsageData(msgspec.Struct):
     billing_account_id: _Identifier
     project_id: _Identifier
