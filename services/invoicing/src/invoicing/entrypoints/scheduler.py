@@ -1,13 +1,12 @@
 """The period closer: a background loop that closes billing periods once their grace period is over."""
 
-import asyncio
-import contextlib
 import logging
 from datetime import timedelta
+from functools import partial
 
 from billing_runtime.clock import Clock
 from billing_runtime.observability import tracing
-from billing_runtime.service import Worker
+from billing_runtime.service import Worker, periodic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invoicing.use_cases.close_period import close_period
@@ -40,14 +39,5 @@ async def close_due_periods(engine: AsyncEngine, clock: Clock, grace: timedelta)
 
 def period_closer(engine: AsyncEngine, clock: Clock, interval: float, grace: timedelta) -> Worker:
     """The worker: a pass every `interval` seconds until the service stops."""
-
-    async def close_periods_when_due(stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await close_due_periods(engine, clock, grace)
-            except Exception:  # noqa: BLE001 - the database may be away; try again next time
-                log.exception("the period closer could not look for due periods")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), interval)
-
-    return close_periods_when_due
+    return periodic(partial(close_due_periods, engine, clock, grace), interval,
+                    "the period closer could not look for due periods")
