@@ -38,8 +38,8 @@ def test_usage_goes_to_the_payer_of_its_time_and_the_producers_account_stands_wh
 
 
 def test_a_batch_is_billed_as_each_usage_alone_would_be_at_every_boundary():
-    """`billed_to_payers` searches each history once ordered; it must agree with `account_paying_at`
-    at each link's instant, just before and after, and where two links share an instant."""
+    """A batch is billed by the rule `account_paying_at` states for one instant: at each link's
+    instant, just before and after, and where two links share an instant."""
     same_instant = [*HISTORY, ProjectLink("prj_1", NOV_20, "ba_c")]
     instants = [at + timedelta(microseconds=d) for at in (NOV_3, NOV_20) for d in (-1, 0, 1)]
     billed = billed_to_payers([Usage("ba_p", "prj_1", "compute.vcpu_hours", Decimal(1), at) for at in instants],

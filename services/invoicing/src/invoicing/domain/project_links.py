@@ -18,14 +18,21 @@ class ProjectLink:
     billing_account_id: str
 
 
+class PaymentHistory:
+    """A project's links, ordered once: which account paid for it at any instant."""
+
+    def __init__(self, links: Iterable[ProjectLink]) -> None:
+        self.links = sorted(links)
+        self._starts = [link.linked_from for link in self.links]
+
+    def payer_at(self, at: datetime) -> str | None:
+        """The account of the latest link at or before `at`; None before the first one."""
+        latest = bisect_right(self._starts, at) - 1
+        return self.links[latest].billing_account_id if latest >= 0 else None
+
+
 def account_paying_at(links: Sequence[ProjectLink], at: datetime) -> str | None:
-    """The account of the latest link at or before `at`; None before the first one."""
-    paying = None
-    for link in sorted(links):
-        if link.linked_from > at:
-            break
-        paying = link.billing_account_id
-    return paying
+    return PaymentHistory(links).payer_at(at)
 
 
 def billed_to_payers(usages: Iterable[Usage], links: Mapping[str, Sequence[ProjectLink]]) -> list[Usage]:
@@ -35,15 +42,10 @@ def billed_to_payers(usages: Iterable[Usage], links: Mapping[str, Sequence[Proje
     link for (yet: links and usage travel on different topics), or usage from before its first link.
     """
     # Thousands of usages a batch, of a few projects: each history is ordered once, then searched.
-    ordered = {project: sorted(history) for project, history in links.items() if history}
-    starts = {project: [link.linked_from for link in history] for project, history in ordered.items()}
+    histories = {project: PaymentHistory(history) for project, history in links.items() if history}
     billed = []
     for usage in usages:
-        history = ordered.get(usage.project_id)
-        if history is None:
-            billed.append(usage)
-            continue
-        latest = bisect_right(starts[usage.project_id], usage.occurred_at) - 1
-        payer = history[latest].billing_account_id if latest >= 0 else None
+        history = histories.get(usage.project_id)
+        payer = history.payer_at(usage.occurred_at) if history else None
         billed.append(usage if payer in (None, usage.billing_account_id) else usage._replace(billing_account_id=payer))
     return billed
