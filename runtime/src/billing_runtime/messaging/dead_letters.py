@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
-from aiokafka import ConsumerRecord
 from billing_contracts import dead_letter_topic
 
 from billing_runtime.messaging.producer import Producer
@@ -22,7 +21,7 @@ HEADER_PREFIX = "dlq."
 
 class Delivered(Protocol):
     """A message as it came off Kafka, with where it came from: aiokafka's `ConsumerRecord` as it
-    is (the batch path copies nothing per message), or a `Delivery`. A value may be None (a
+    is (subscribers copy nothing per message), or a `Delivery`. A value may be None (a
     tombstone), read as empty."""
 
     @property
@@ -41,7 +40,7 @@ class Delivered(Protocol):
 
 @dataclass(frozen=True)
 class Delivery:
-    """A message as it came off Kafka, with where it came from (one made by hand, or from a record)."""
+    """A delivery made by hand (tests give the consumer messages this way)."""
 
     topic: str
     partition: int
@@ -49,10 +48,6 @@ class Delivery:
     key: bytes | None
     value: bytes
     headers: tuple[tuple[str, bytes], ...] = ()
-
-    @classmethod
-    def from_record(cls, record: ConsumerRecord) -> "Delivery":
-        return cls(record.topic, record.partition, record.offset, record.key, record.value or b"", tuple(record.headers or ()))
 
 
 class DeadLetters:

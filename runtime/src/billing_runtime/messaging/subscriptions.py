@@ -17,7 +17,7 @@ from faststream.kafka.annotations import KafkaMessage
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, RetryPolicy
-from billing_runtime.messaging.dead_letters import DeadLetters, Delivery
+from billing_runtime.messaging.dead_letters import DeadLetters
 from billing_runtime.messaging.pipeline import BatchPipeline
 
 SAFE_ACK_POLICIES = frozenset({AckPolicy.NACK_ON_ERROR, AckPolicy.MANUAL})
@@ -98,7 +98,7 @@ class EventSubscriptions:
 
                 @self.router.subscriber(topic, ack_policy=AckPolicy.NACK_ON_ERROR, **options)
                 async def consume_one(message: KafkaMessage) -> None:
-                    await consumer.consume([Delivery.from_record(message.raw_message)], handler)
+                    await consumer.consume([message.raw_message], handler)  # an aiokafka record is a delivery
 
             return handler
 
