@@ -152,6 +152,10 @@ async def test_late_usage_is_billed_on_the_next_invoice_naming_its_period(engine
     assert [(l.usage_period.start, l.quantity, l.amount) for l in second.lines] == [
         (far_period.start, Decimal("50"), 206), (next_period, Decimal("10"), 41)]
     assert second.amount_due == 247 and "late usage of " + far_period.label in second.lines[0].price_terms
+    async with engine.connect() as connection:  # billed now: the late flag is cleared
+        flags = (await connection.execute(select(USAGE_AGGREGATES.c.period_start, USAGE_AGGREGATES.c.late_unbilled).where(
+            USAGE_AGGREGATES.c.billing_account_id == account["id"]))).all()
+    assert sorted(flags) == [(far_period.start, False), (next_period, False)]
 
     detail = client.get(f"/v1/invoices/{second.id}", headers=bearer(account["viewer"], settings)).json()
     assert [(l["usage_period"], l["late"]) for l in detail["lines"]] == [(far_period.label, True), (second.period.label, False)]

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from billing_runtime.array_literals import plain_array, text_array, text_array_with_nulls
-from sqlalchemy import and_, exists, func, or_, select, text, update
+from sqlalchemy import and_, exists, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES, USAGE_UNIQUE_VALUES, among
@@ -158,13 +158,24 @@ async def late_usage_by_account(tx: AsyncConnection, accounts: Sequence[str], be
             for account, usages in grown.items()}
 
 
-async def mark_late_billed(tx: AsyncConnection, billing_account_id: str, late: Iterable[LateUsage]) -> None:
-    """Clear the late flags just billed, unless more usage came meanwhile (the event count moved)."""
-    for grown in late:
-        u = grown.usage
-        await tx.execute(update(A).where(
-            A.c.billing_account_id == billing_account_id, A.c.project_id == u.project_id, A.c.meter == u.meter,
-            A.c.period_start == u.period.start, A.c.event_count == u.events).values(late_unbilled=False))
+_MARK_LATE_BILLED = text("""
+UPDATE usage_aggregates AS a SET late_unbilled = false
+FROM unnest(CAST(CAST(:accounts AS text) AS text[]), CAST(CAST(:projects AS text) AS text[]),
+            CAST(CAST(:meters AS text) AS text[]), CAST(CAST(:periods AS text) AS timestamptz[]),
+            CAST(CAST(:events AS text) AS bigint[])) AS t(account, project, meter, period_start, events)
+WHERE a.billing_account_id = t.account AND a.project_id = t.project AND a.meter = t.meter
+  AND a.period_start = t.period_start AND a.event_count = t.events
+""")
+
+
+async def mark_late_billed(tx: AsyncConnection, late: Mapping[str, Iterable[LateUsage]]) -> None:
+    """Clear the late flags just billed, per account, unless more usage came meanwhile (the event
+    count moved); one statement for all the accounts of a closing."""
+    billed = [(account, grown.usage) for account, usages in late.items() for grown in usages]
+    if not billed:
+        return
+    keys = [UsageKey(account, u.project_id, u.meter, u.period) for account, u in billed]
+    await tx.execute(_MARK_LATE_BILLED, {**_key_columns(keys), "events": plain_array(u.events for _, u in billed)})
 
 
 async def _metered(tx: AsyncConnection, where) -> list[MeteredUsage]:

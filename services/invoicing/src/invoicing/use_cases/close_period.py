@@ -78,8 +78,7 @@ async def finalize_accounts(
         traceparents[invoice.id] = traceparent
     stored = await invoice_store.add_invoices(tx, invoices)
     finalized = [invoice for invoice in invoices if invoice.id in stored]
-    for account, grown in priced.late.items():
-        await usage_ledger.mark_late_billed(tx, account, grown)
+    await usage_ledger.mark_late_billed(tx, priced.late)
     await publish_events(tx, [announcement(invoice).model_copy(update={"traceparent": traceparents[invoice.id]})
                               for invoice in finalized])
     return PeriodClosing(period, tuple(finalized), priced.not_invoiced)
