@@ -4,8 +4,8 @@ On a stack of its own (Kafka and PostgreSQL in a temporary folder, on free ports
 1. publish BENCH_EVENTS usage messages (10,000 accounts, 3 meters, 1% duplicates) dated last month;
 2. L1: a bare aiokafka consumer reads them all and does nothing (the baseline);
 3. L4: the real invoicing consumer process (`python -m invoicing serve --role consumer`) counts
-   them, from its first aggregate committed to the last; then every aggregate is compared with
-   the sums the publisher computed;
+   them, from the group having all partitions assigned (its first message) to the last aggregate
+   committed; then every aggregate is compared with the sums the publisher computed;
 4. freshness: with that consumer caught up, usage at a steady BENCH_RATE events/s, each record's
    timestamp against when its aggregate was seen committed;
 5. finalize: close last month, one invoice per account, timed.
@@ -23,6 +23,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
+from billing_contracts.topics import TOPICS
 from billing_runtime.clock import SystemClock
 from billing_runtime.database import create_engine
 from billing_runtime.migrations import upgrade
@@ -33,8 +34,8 @@ from invoicing.domain.periods import BillingPeriod
 from invoicing.use_cases.close_period import close_period
 
 from bench.freshness import measure_freshness
-from bench.probes import Aggregates, raw_consume, tree_cpu_seconds
-from bench.workload import UsageStream, check_format, last_month_moments, publish_bulk
+from bench.probes import Aggregates, peak_memory_mib, raw_consume, tree_cpu_seconds, wait_until_assigned
+from bench.workload import TOPIC, UsageStream, check_format, last_month_moments, publish_bulk
 
 REPO = Path(__file__).resolve().parents[1]
 QUICK = os.environ.get("BENCH_QUICK") == "1"
@@ -47,6 +48,8 @@ CONSUMERS = int(os.environ.get("BENCH_CONSUMERS", 2))
 topic's partitions are split between them (one per core of the machine by default)."""
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path: run the consumer under cProfile, write its stats there
 PROJECT = "prj_bench"
+GROUP = "invoicing"  # the service's consumer group (DESIGN.md)
+PARTITIONS = next(topic.partitions for topic in TOPICS if topic.name == TOPIC)
 
 
 def say(message: str) -> None:
@@ -62,35 +65,33 @@ def start_consumer(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
         return subprocess.Popen(argv, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
 
 
-def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Stack, expected: int) -> dict:
-    """Poll the aggregates from the first committed to the last; rate and CPU in that window."""
+def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Stack, bootstrap: str, expected: int) -> dict:
+    """From the moment the group has every partition of the topic assigned (its members fetch from
+    then on) to the poll that sees the last event counted: rate, CPU, and the consumers' peak memory."""
     deadline = time.monotonic() + 120 + expected / 2_000
     parts = {p.name: p.pid for p in stack.processes if p.pid}
     consumers = {f"consumer {n}": process.pid for n, process in enumerate(processes, 1)}
     stopped = lambda: any(process.poll() is not None for process in processes)  # noqa: E731
-    counted = 0
-    while counted == 0:
-        counted = aggregates.events_counted(PROJECT)
-        if time.monotonic() > deadline or stopped():
-            raise RuntimeError("the invoicing consumer counted nothing; see its log in .state/bench/")
-        time.sleep(0.02)
-    first, counted_first = time.monotonic(), counted
+    try:
+        first = asyncio.run(wait_until_assigned(bootstrap, GROUP, PARTITIONS, deadline, stopped))
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}; see the consumers' logs in .state/bench/") from None
     cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {**consumers, **parts}.items()}
-    last_report = first
+    counted, last_report = 0, first
     while counted < expected:
         time.sleep(0.05)
         counted = aggregates.events_counted(PROJECT)
         if time.monotonic() - last_report > 10:
             last_report = time.monotonic()
-            say(f"L4 counted {counted:,} of {expected:,} ({(counted - counted_first) / (last_report - first):,.0f}/s)")
+            say(f"L4 counted {counted:,} of {expected:,} ({counted / (last_report - first):,.0f}/s)")
         if time.monotonic() > deadline or stopped():
             raise RuntimeError(f"the invoicing consumer counted {counted} of {expected} events")
     seconds = time.monotonic() - first
     cpu = {name: tree_cpu_seconds(pid) - cpu_first[name] for name, pid in {**consumers, **parts}.items()}
     cpu = {"consumer": sum(cpu.pop(name) for name in consumers), **cpu}  # all replicas together
-    events = expected - counted_first
-    return {"events": events, "seconds": seconds, "rate": events / seconds,
-            "cpu_us": {name: used * 1e6 / events for name, used in cpu.items()}}
+    return {"events": expected, "seconds": seconds, "rate": expected / seconds,
+            "cpu_us": {name: used * 1e6 / expected for name, used in cpu.items()},
+            "peak_mib": max(peak_memory_mib(pid) for pid in consumers.values())}
 
 
 def stop(consumers: list[subprocess.Popen]) -> None:
@@ -141,17 +142,18 @@ def main() -> int:
                "INVOICING_GRACE_PERIOD_HOURS": "100000", "INVOICING_USAGE_DEDUP_DAYS": "5000"}
         aggregates = Aggregates(url)
         replicas = 1 if PROFILE else CONSUMERS  # one profile to read
-        # All at once, and counted from the first aggregate committed: they join the group
-        # together, and no batch is applied before the count's window opens.
+        # All at once: they join the group together, and the window opens once it has every
+        # partition assigned, before any batch is read.
         for n in range(1, replicas + 1):
             log = REPO / ".state" / "bench" / f"invoicing-consumer-{n}.log"  # kept after the run, for a look
             log.parent.mkdir(parents=True, exist_ok=True)
             log.unlink(missing_ok=True)
             consumers.append(start_consumer(env, free_port(), log))
-        l4 = ingest(aggregates, consumers, stack, stream.expected.unique)
+        l4 = ingest(aggregates, consumers, stack, endpoints.kafka_bootstrap_servers, stream.expected.unique)
         say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}): "
             f"{l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
-            f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items()))
+            f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items())
+            + f"; peak memory of a consumer {l4['peak_mib']:.0f} MiB")
         exact, wrong = aggregates.exact(PROJECT, stream.expected.hundredths, stream.expected.events)
         say(f"aggregates exact: {exact} ({len(stream.expected.events):,} aggregates, {wrong} wrong)")
 
@@ -176,6 +178,7 @@ def main() -> int:
             "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),
             "cpu_us_per_event_by_process": {name: round(us, 1) for name, us in l4["cpu_us"].items()},
             "freshness_p50_ms": round(fresh["p50_ms"]), "freshness_p99_ms": round(fresh["p99_ms"]),
+            "consumer_peak_mib": round(l4["peak_mib"]),
             "exact": exact, "finalize_10k_s": round(finalize_seconds, 1), "invoices_finalized": invoices,
         }))
         return 0

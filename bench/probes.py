@@ -1,6 +1,7 @@
 """What the benchmark measures with: CPU time of process trees, the baseline consumer (L1), and
 the aggregates as the invoicing database holds them."""
 
+import asyncio
 import os
 import time
 import uuid
@@ -9,8 +10,11 @@ from decimal import Decimal
 
 import psycopg
 from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
 from bench.workload import TOPIC
+from invoicing.entrypoints.stream import USAGE_BATCH
 
 TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -43,6 +47,49 @@ def tree_cpu_seconds(root: int) -> float:
     return total
 
 
+def peak_memory_mib(pid: int) -> float:
+    """The most resident memory the process has had (VmHWM), in MiB; 0 if it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as file:
+            kib = next(int(line.split()[1]) for line in file if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        return 0.0
+    return kib / 1024
+
+
+async def wait_until_assigned(bootstrap: str, group: str, partitions: int, deadline: float, stopped) -> float:
+    """Poll the group until it is stable with all `partitions` of the usage topic assigned: from
+    then on its members fetch. Returns that moment (`time.monotonic()`)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        while time.monotonic() < deadline and not stopped():
+            if await _assigned(admin, group) >= partitions:
+                return time.monotonic()
+            await asyncio.sleep(0.02)
+        raise RuntimeError(f"group {group} never had the {partitions} partitions of {TOPIC} assigned")
+    finally:
+        await admin.close()
+
+
+async def _assigned(admin: AIOKafkaAdminClient, group: str) -> int:
+    """Partitions of the usage topic assigned in the group, if it is stable; else 0."""
+    try:
+        responses = await admin.describe_consumer_groups([group])
+    except Exception:  # noqa: BLE001 - no coordinator yet while the group forms: ask again
+        return 0
+    assigned = 0
+    for response in responses:
+        for error_code, _, state, _, _, members, *_ in response.groups:
+            if error_code or state != "Stable":
+                return 0
+            for *_, assignment in members:
+                if assignment:
+                    decoded = ConsumerProtocolMemberAssignment.decode(assignment)
+                    assigned += sum(len(partitions) for topic, partitions in decoded.assignment if topic == TOPIC)
+    return assigned
+
+
 async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tuple[float, float]:
     """L1: a bare aiokafka consumer in a new group reads `expected` messages and does nothing with
     them. Returns (seconds from the first message to the last, CPU seconds of this process meanwhile)."""
@@ -53,7 +100,7 @@ async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tu
         seen, first, cpu_first = 0, None, 0.0
         deadline = time.monotonic() + timeout
         while seen < expected:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            batches = await consumer.getmany(timeout_ms=1000, max_records=USAGE_BATCH)  # as the invoicing consumer's
             count = sum(len(records) for records in batches.values())
             if count and first is None:
                 first, cpu_first = time.monotonic(), time.process_time()
