@@ -12,6 +12,7 @@ import signal
 import sys
 
 from billing_runtime.broker import start_broker
+from billing_runtime.service import settle_heap
 from invoicing.bootstrap import bootstrap
 from invoicing.settings import InvoicingSettings
 
@@ -20,6 +21,7 @@ async def consume_until_stopped() -> None:
     runtime = bootstrap(InvoicingSettings())
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
+    settle_heap()  # as the service's lifespan does
     await runtime.producer.start()
     await start_broker(runtime.broker)
     try:
