@@ -46,6 +46,8 @@ FRESHNESS_SECONDS = float(os.environ.get("BENCH_FRESHNESS_SECONDS", 10 if QUICK 
 CONSUMERS = int(os.environ.get("BENCH_CONSUMERS", 2))
 """Replicas of the consumer process in the group, as an operator scales the consumer role: the
 topic's partitions are split between them (one per core of the machine by default)."""
+RANDOM_IDS = os.environ.get("BENCH_EVENT_IDS", "v7") == "v4"
+"""Event ids as the contracts make them (UUID v7, time-ordered), or random (v4) with BENCH_EVENT_IDS=v4."""
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path: run the consumer under cProfile, write its stats there
 PROJECT = "prj_bench"
 GROUP = "invoicing"  # the service's consumer group (DESIGN.md)
@@ -65,7 +67,8 @@ def start_consumer(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
         return subprocess.Popen(argv, env=env, cwd=REPO, stdout=output, stderr=subprocess.STDOUT)
 
 
-def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Stack, bootstrap: str, expected: int) -> dict:
+def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Stack, bootstrap: str,
+           expected: int) -> dict:
     """From the moment the group has every partition of the topic assigned (its members fetch from
     then on) to the poll that sees the last event counted: rate, CPU, and the consumers' peak memory."""
     deadline = time.monotonic() + 120 + expected / 2_000
@@ -127,9 +130,10 @@ def main() -> int:
         url = endpoints.database_url("invoicing")
         upgrade(MIGRATIONS, url)
         now = datetime.now(UTC)
-        stream = UsageStream(ACCOUNTS, "ba_b", PROJECT, seed=7)
+        stream = UsageStream(ACCOUNTS, "ba_b", PROJECT, seed=7, random_ids=RANDOM_IDS)
         check_format(stream)
-        say(f"publishing {EVENTS:,} usage messages ({ACCOUNTS:,} accounts, 3 meters, 1% duplicates)")
+        say(f"publishing {EVENTS:,} usage messages ({ACCOUNTS:,} accounts, 3 meters, 1% duplicates, "
+            f"{'random' if RANDOM_IDS else 'time-ordered'} event ids)")
         published = asyncio.run(publish_bulk(endpoints.kafka_bootstrap_servers, stream, EVENTS, now, say))
         say(f"published in {published:.1f} s ({EVENTS / published:,.0f}/s); {stream.expected.unique:,} unique")
 
@@ -174,6 +178,7 @@ def main() -> int:
         aggregates.close()
         print(json.dumps({
             "events": EVENTS, "accounts": ACCOUNTS, "consumer_processes": CONSUMERS,
+            "event_ids": "v4" if RANDOM_IDS else "v7",
             "l1_events_per_s": round(l1), "l4_events_per_s": round(l4["rate"]), "ratio": round(l4["rate"] / l1, 3),
             "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),
             "cpu_us_per_event_by_process": {name: round(us, 1) for name, us in l4["cpu_us"].items()},

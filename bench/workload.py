@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from aiokafka import AIOKafkaProducer
-from billing_contracts import UsageRecordedV1, parse_event
+from billing_contracts import UsageRecordedV1, new_event_id, parse_event
 
 TOPIC = "usage.recorded"
 METERS = ("compute.vcpu_hours", "storage.gb_months", "network.egress_gb")
@@ -40,8 +40,11 @@ class Expected:
 class UsageStream:
     """Deterministic usage of `accounts` accounts (one project each) over the meters, at `moment(i)`."""
 
-    def __init__(self, accounts: int, prefix: str, project: str, seed: int) -> None:
+    def __init__(self, accounts: int, prefix: str, project: str, seed: int, random_ids: bool = False) -> None:
+        """Event ids as the contracts make them (`new_event_id`: time-ordered), or with
+        `random_ids` random ones (version 4), as a producer that makes its own might send."""
         self.accounts, self.prefix, self.project = accounts, prefix, project
+        self.random_ids = random_ids
         self.rng = random.Random(seed)
         self.recent: list[tuple[bytes, bytes]] = []  # what a retrying producer could send again
         self.expected = Expected()
@@ -58,8 +61,9 @@ class UsageStream:
             return key, value, True
         account, meter = self.account(rng.randrange(self.accounts)), METERS[rng.randrange(len(METERS))]
         hundredths = rng.randint(1, 5000)
+        event_id = uuid.UUID(int=rng.getrandbits(128), version=4) if self.random_ids else new_event_id()
         value = _TEMPLATE.format(
-            id=uuid.UUID(int=rng.getrandbits(128), version=4), at=at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+            id=event_id, at=at.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
             account=account, project=self.project, meter=meter, quantity=f"{hundredths // 100}.{hundredths % 100:02d}",
         ).encode()
         key = account.encode()

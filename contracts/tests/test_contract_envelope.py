@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from uuid import UUID
 
+import billing_contracts.envelope as envelope
 import pytest
-from billing_contracts import Envelope, Event, InvalidEvent, InvoicePaymentDueV1, new_envelope, parse_event
+from billing_contracts import Envelope, Event, InvalidEvent, InvoicePaymentDueV1, new_envelope, new_event_id, parse_event
 from pydantic import ValidationError
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
@@ -58,6 +59,20 @@ def test_a_given_event_id_is_kept_so_a_retried_send_is_deduplicated(make_usage) 
     retry = new_envelope(make_usage(), source="/billing/metering", event_id=event_id)
 
     assert first.id == retry.id == event_id
+
+
+def test_new_ids_are_version_7_uuids_in_the_order_they_were_made(make_usage, monkeypatch) -> None:
+    """Time-ordered ids land next to each other in consumers' inbox index (RFC 9562's layout)."""
+    made = []
+    for millisecond in (1_795_000_000_000, 1_795_000_000_001, 1_795_000_000_002):
+        monkeypatch.setattr(envelope.time, "time_ns", lambda ms=millisecond: ms * 1_000_000 + 999_999)
+        made += [new_event_id() for _ in range(50)]
+    assert {(i.version, i.variant) for i in made} == {(7, "specified in RFC 4122")}
+    assert [i.int >> 80 for i in made] == sorted(i.int >> 80 for i in made)
+    assert [i.int >> 80 for i in made[::50]] == [1_795_000_000_000, 1_795_000_000_001, 1_795_000_000_002]
+    assert len(set(made)) == 150
+    monkeypatch.undo()
+    assert new_envelope(make_usage(), source="/tests").id.version == 7
 
 
 def test_absent_trace_context_is_left_out_of_the_message(make_usage) -> None:

@@ -3,7 +3,7 @@
 Schemas only: this package imports no service and depends on pydantic alone.
 """
 
-from billing_contracts.envelope import Envelope, new_envelope, parse_event
+from billing_contracts.envelope import Envelope, new_envelope, new_event_id, parse_event
 from billing_contracts.errors import (
     ContractError,
     FieldProblem,
@@ -69,6 +69,7 @@ __all__ = [
     "UsageRecordedV1",
     "dead_letter_topic",
     "new_envelope",
+    "new_event_id",
     "parse_event",
     "topic",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from billing_contracts import UsageRecordedV1, new_envelope
+from billing_contracts import UsageRecordedV1, new_envelope, new_event_id
 from billing_runtime.clock import Clock
 from billing_runtime.messaging.outbox import publish_events
 from billing_runtime.messaging.tables import OUTBOX
@@ -76,7 +76,7 @@ async def accept_usage(items: Sequence[dict[str, Any]], tx: AsyncConnection, clo
 
 def _event_id(index: int, given: Any) -> tuple[Refusal | None, uuid.UUID]:
     if given is None:
-        return None, uuid.uuid4()
+        return None, new_event_id()
     try:
         return None, uuid.UUID(str(given))
     except ValueError:
