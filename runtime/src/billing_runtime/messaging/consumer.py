@@ -105,8 +105,11 @@ class IdempotentConsumer:
     async def apply(
         self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, after: BatchBefore | None = None,
     ) -> None:
-        """Apply what `read_all` read: the batch in one transaction, or, if it fails, one message
-        at a time (retried, then dead-lettered); raises only when the infrastructure is away.
+        """Apply what `read_all` read: the batch in one transaction, or, if it fails, its halves,
+        and so on down to the messages at fault, each retried, then dead-lettered; raises only
+        when the infrastructure is away. One bad message in n costs about 2·log2(n) more
+        transactions (one at a time, a batch of 20,000 took 20,000), and the stream's order holds:
+        a half commits before the next is applied.
 
         With `after` (the batch before, still in flight), the batch's events are recorded in the
         inbox meanwhile, and its effects wait until that batch committed; if it did not, this
@@ -123,10 +126,28 @@ class IdempotentConsumer:
                 except Exception as error:
                     if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
                         raise
-                    log.warning("batch of %d failed (%s); isolating the message at fault", len(readable), error)
+                    log.warning("batch of %d failed (%s); isolating the messages at fault", len(readable), error)
             await await_batch_before(after)
-            for delivery, envelope in readable:
-                await self._consume_one(delivery, envelope, handler)
+            await self._isolate(readable, handler, failed=len(readable) > 1)
+
+    async def _isolate(self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, failed: bool) -> None:
+        """Apply `readable`, which `failed` as one transaction if so: halves of it as batches, down
+        to single messages, which get the retries and the dead letter."""
+        if len(readable) == 1:
+            delivery, envelope = readable[0]
+            await self._consume_one(delivery, envelope, handler)
+            return
+        if not failed:
+            try:
+                with consuming_batch(self.name, readable):
+                    await self._apply([envelope for _, envelope in readable], handler)
+                return
+            except Exception as error:
+                if _infrastructure_away(error):
+                    raise
+        middle = len(readable) // 2
+        await self._isolate(readable[:middle], handler, failed=False)
+        await self._isolate(readable[middle:], handler, failed=False)
 
     @asynccontextmanager
     async def _pausing_when_infrastructure_away(self) -> AsyncIterator[None]:

@@ -1,0 +1,56 @@
+"""A batch that fails is split in halves, and the halves again, down to the messages at fault: those
+are dead-lettered, everything else is applied once and in order, in a few transactions rather than
+one per message. Against the real database."""
+
+import math
+import uuid
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from billing_contracts import UsageRecordedV1, new_envelope
+from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
+from billing_runtime.messaging.dead_letters import Delivery
+
+
+class Unratable(ValueError):
+    retryable = False
+    reason = "unknown_meter"
+
+
+class DeadLetters:
+    def __init__(self) -> None:
+        self.put: list[tuple[int, str]] = []
+
+    async def put_aside(self, delivery, reason, detail, attempts=1) -> None:  # noqa: ANN001 - as the kit's
+        self.put.append((delivery.offset, reason))
+
+
+def usage(account: str, offset: int, meter: str) -> Delivery:
+    envelope = new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter=meter,
+                                            quantity=Decimal(1), occurred_at=datetime(2026, 11, 3, tzinfo=UTC)), source="/tests")
+    return Delivery("usage.recorded", 0, offset, envelope.kafka_key(), envelope.to_bytes())
+
+
+async def test_a_failed_batch_is_halved_down_to_the_messages_at_fault(engine):
+    account = f"ba_{uuid.uuid4().hex[:8]}"
+    size, bad = 512, {100, 101, 400}
+    deliveries = [usage(account, n, "test.unratable" if n in bad else "compute.vcpu_hours") for n in range(size)]
+    dead_letters = DeadLetters()
+    consumer = IdempotentConsumer(f"tests.isolation.{account}", engine, dead_letters, RetryPolicy(attempts=3))
+    transactions, applied = [], []
+
+    async def handler(envelopes, transaction):
+        transactions.append(len(envelopes))
+        if any(e.data.meter == "test.unratable" for e in envelopes):
+            raise Unratable("no price for test.unratable")
+        applied.extend(envelopes)
+
+    readable = await consumer.read_all(deliveries)
+    await consumer.apply(readable, handler)
+
+    assert dead_letters.put == [(100, "unknown_meter"), (101, "unknown_meter"), (400, "unknown_meter")]
+    expected = [envelope.id for n, (_, envelope) in enumerate(readable) if n not in bad]
+    assert [envelope.id for envelope in applied] == expected  # each once, in the stream's order
+    # Each bad message fails one half per level: about 2·log2(n) transactions each, where one
+    # transaction per message took 513.
+    assert len(transactions) <= 1 + len(bad) * 2 * math.ceil(math.log2(size))
