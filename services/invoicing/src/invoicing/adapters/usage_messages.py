@@ -82,7 +82,9 @@ def read_usage_message(value: bytes):
     if (data.billing_account_id != raw.subject or not _fixed_point(data.quantity) or not _meter_code(data.meter)
             or not _canonical_uuid(raw.id)):
         return parse_event(value)  # the contracts refuse it and say why, or read it their way
-    time, occurred_at = _utc(raw.time), _utc(data.occurred_at)
+    occurred_at = _utc(data.occurred_at)
+    # The envelope's time is the usage's own unless the producer gave another: read once.
+    time = occurred_at if raw.time == data.occurred_at else _utc(raw.time)
     if time is None or occurred_at is None:
         return parse_event(value)
     return UsageMessage(
