@@ -8,7 +8,7 @@ through a `BatchPipeline`, which reads the next batch while the previous one is 
 """
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from billing_contracts import Envelope
 from faststream import AckPolicy
@@ -38,6 +38,17 @@ async def _raw(message: object) -> None:
     """FastStream's decoder would turn every message body into JSON for nothing: the kit reads
     the raw records (`message.raw_message`) itself."""
     return None
+
+
+async def _records_as_they_are(records: tuple, original: Callable[[tuple], Awaitable[KafkaMessage]]) -> KafkaMessage:
+    """A batch as FastStream's message, without FastStream's reading of every record: its parser
+    decodes each record's headers into a dict (about a microsecond a message, for nothing: the
+    kit reads the raw records). It parses the first record alone, for the consumer, topic and
+    ids, and the message then carries the whole batch."""
+    message = await original(records[:1])
+    message.raw_message = records
+    message.body = None
+    return message
 
 
 class EventSubscriptions:
@@ -90,7 +101,8 @@ class EventSubscriptions:
 
                 # MANUAL: the pipeline commits each batch's own offsets after its transaction.
                 @self.router.subscriber(topic, batch=True, max_records=max_records, ack_policy=AckPolicy.MANUAL,
-                                        max_partition_fetch_bytes=_partition_fetch_bytes(max_records), **options)
+                                        max_partition_fetch_bytes=_partition_fetch_bytes(max_records),
+                                        parser=_records_as_they_are, **options)
                 async def consume_batch(message: KafkaMessage) -> None:
                     await pipeline.submit(message.raw_message, message.consumer)
 
