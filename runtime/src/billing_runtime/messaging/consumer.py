@@ -5,6 +5,8 @@ For every delivery (one message, or a batch of them):
   with the reason naming the field, and is not retried (it cannot get better);
 - the handler's effect and the event ids go into the inbox in one transaction, so a
   redelivered event finds its id taken and has no second effect;
+- a batch that fails is applied in halves, and those in halves, down to the messages at
+  fault; those go through the rest of this list one by one;
 - a handler that fails is retried with backoff; after the last attempt the message goes to
   the dead-letter topic with the error, and the partition moves on; an error whose class
   says `retryable = False` (a rule the message breaks, like an unknown meter) goes there at
@@ -81,7 +83,7 @@ class IdempotentConsumer:
         self.read: Callable[[Delivered], Envelope] = read_delivery if parse is None else (lambda d: parse(d.value or b""))
 
     async def consume(self, deliveries: Sequence[Delivered], handler: Handler) -> None:
-        """Process a batch in one transaction; if it fails, fall back to one message at a time."""
+        """Process a batch in one transaction; if it fails, its halves, down to the messages at fault."""
         await self.apply(await self.read_all(deliveries), handler)
 
     async def read_all(self, deliveries: Sequence[Delivered]) -> list[tuple[Delivered, Envelope]]:
