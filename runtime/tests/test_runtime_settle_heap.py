@@ -1,5 +1,5 @@
-"""A service's start-up heap is kept out of the garbage collector's walks: consumers hold tens of
-thousands of objects per batch, and full collections come often."""
+"""A service's start-up heap is kept out of the garbage collector's walks, and young objects are
+collected in larger steps: consumers hold tens of thousands of objects per batch."""
 
 import gc
 from types import SimpleNamespace
@@ -7,14 +7,16 @@ from types import SimpleNamespace
 import pytest
 from fastapi.testclient import TestClient
 
-from billing_runtime.service import create_service_app, settle_heap
+from billing_runtime.service import YOUNG_OBJECTS_PER_COLLECTION, create_service_app, settle_heap
 from billing_runtime.settings import ServiceRole
 
 
 @pytest.fixture
 def collector():
+    thresholds = gc.get_threshold()
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
 class _Engine:
@@ -28,6 +30,7 @@ def test_settling_freezes_what_exists_and_later_objects_are_still_collected(coll
     settle_heap()
 
     assert gc.get_freeze_count() >= len(made_at_start_up)
+    assert gc.get_threshold()[0] == YOUNG_OBJECTS_PER_COLLECTION
     made_later = [[n] for n in range(10)]
     walked = {id(o) for o in gc.get_objects()}
     assert id(made_later[0]) in walked  # still collected
@@ -41,3 +44,4 @@ def test_a_service_settles_its_heap_when_it_starts(collector):
 
     with TestClient(create_service_app(runtime)):
         assert gc.get_freeze_count() > 0
+        assert gc.get_threshold()[0] == YOUNG_OBJECTS_PER_COLLECTION
