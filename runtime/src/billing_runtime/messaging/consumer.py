@@ -120,36 +120,30 @@ class IdempotentConsumer:
             await await_batch_before(after)
             return
         async with self._pausing_when_infrastructure_away():
-            if len(readable) > 1:
-                try:
-                    with consuming_batch(self.name, readable):
-                        await self._apply([envelope for _, envelope in readable], handler, after)
-                    return
-                except Exception as error:
-                    if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
-                        raise
-                    log.warning("batch of %d failed (%s); isolating the messages at fault", len(readable), error)
-            await await_batch_before(after)
-            await self._isolate(readable, handler, failed=len(readable) > 1)
+            await self._apply_or_halve(readable, handler, after)
 
-    async def _isolate(self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, failed: bool) -> None:
-        """Apply `readable`, which `failed` as one transaction if so: halves of it as batches, down
-        to single messages, which get the retries and the dead letter."""
+    async def _apply_or_halve(
+        self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, after: BatchBefore | None = None,
+    ) -> None:
+        """One message: its retries, then its dead letter. More: one transaction, and if it fails,
+        each half the same way, the first committed before the second is tried."""
+        if len(readable) > 1:
+            try:
+                with consuming_batch(self.name, readable):
+                    await self._apply([envelope for _, envelope in readable], handler, after)
+                return
+            except Exception as error:
+                if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
+                    raise
+                log.info("batch of %d failed (%s); applying its halves", len(readable), error)
+        await await_batch_before(after)
         if len(readable) == 1:
             delivery, envelope = readable[0]
             await self._consume_one(delivery, envelope, handler)
             return
-        if not failed:
-            try:
-                with consuming_batch(self.name, readable):
-                    await self._apply([envelope for _, envelope in readable], handler)
-                return
-            except Exception as error:
-                if _infrastructure_away(error):
-                    raise
         middle = len(readable) // 2
-        await self._isolate(readable[:middle], handler, failed=False)
-        await self._isolate(readable[middle:], handler, failed=False)
+        await self._apply_or_halve(readable[:middle], handler)
+        await self._apply_or_halve(readable[middle:], handler)
 
     @asynccontextmanager
     async def _pausing_when_infrastructure_away(self) -> AsyncIterator[None]:
