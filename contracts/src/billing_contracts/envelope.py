@@ -9,9 +9,9 @@ consumer finds the right model for `data` from the message alone. `traceparent` 
 
 import json
 import os
-import time
 from datetime import UTC, datetime
 from decimal import Decimal
+from time import time_ns
 from typing import Any, Generic, Literal, TypeVar
 from uuid import UUID
 
@@ -32,9 +32,10 @@ def new_event_id() -> UUID:
     random bits. Consumers record every id in a unique index (the inbox); ids made one after
     another land next to each other there, where random ones (version 4) touch a random page
     each: 25% less database CPU per event recorded, measured. Any UUID is still a valid id."""
-    random = int.from_bytes(os.urandom(10))
-    return UUID(int=(time.time_ns() // 1_000_000 & (1 << 48) - 1) << 80 | 0x7 << 76 | (random >> 68) << 64
-                | 0b10 << 62 | random & (1 << 62) - 1)
+    unix_ms = time_ns() // 1_000_000 & (1 << 48) - 1
+    random = int.from_bytes(os.urandom(10))  # 80 bits: 12 for rand_a, 62 for rand_b, 6 unused
+    rand_a, rand_b = random >> 68, random & (1 << 62) - 1
+    return UUID(int=unix_ms << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b)
 
 
 class Envelope(BaseModel, Generic[DataT]):
