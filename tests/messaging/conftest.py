@@ -1,10 +1,14 @@
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from decimal import Decimal
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from billing_contracts import UsageRecordedV1, new_envelope
 from billing_runtime.database import create_engine
+from billing_runtime.messaging.dead_letters import Delivery
 from billing_runtime.messaging.tables import install
 from devstack.kafka import start_group_at_end as start_at_end
 from devstack.postgres import scratch_database
@@ -48,3 +52,10 @@ async def consume(bootstrap: str, key: str, count: int, topic: str = TOPIC, time
 
 async def start_group_at_end(bootstrap: str, group: str, topic: str = "usage.recorded") -> None:
     await start_at_end(bootstrap, group, [topic])
+
+
+def usage_delivery(account: str, offset: int = 0, meter: str = "compute.vcpu_hours") -> Delivery:
+    """One unit of usage of `account`, as the consumer gets it off `usage.recorded`."""
+    envelope = new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter=meter, quantity=Decimal(1),
+                                            occurred_at=datetime(2026, 11, 3, tzinfo=UTC)), source="/tests")
+    return Delivery("usage.recorded", 0, offset, envelope.kafka_key(), envelope.to_bytes())

@@ -4,12 +4,10 @@ one per message. Against the real database."""
 
 import math
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
-from billing_contracts import UsageRecordedV1, new_envelope
 from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
-from billing_runtime.messaging.dead_letters import Delivery
+
+from .conftest import usage_delivery
 
 
 class Unratable(ValueError):
@@ -25,16 +23,10 @@ class DeadLetters:
         self.put.append((delivery.offset, reason))
 
 
-def usage(account: str, offset: int, meter: str) -> Delivery:
-    envelope = new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter=meter,
-                                            quantity=Decimal(1), occurred_at=datetime(2026, 11, 3, tzinfo=UTC)), source="/tests")
-    return Delivery("usage.recorded", 0, offset, envelope.kafka_key(), envelope.to_bytes())
-
-
 async def test_a_failed_batch_is_halved_down_to_the_messages_at_fault(engine):
     account = f"ba_{uuid.uuid4().hex[:8]}"
     size, bad = 512, {100, 101, 400}
-    deliveries = [usage(account, n, "test.unratable" if n in bad else "compute.vcpu_hours") for n in range(size)]
+    deliveries = [usage_delivery(account, n, "test.unratable" if n in bad else "compute.vcpu_hours") for n in range(size)]
     dead_letters = DeadLetters()
     consumer = IdempotentConsumer(f"tests.isolation.{account}", engine, dead_letters, RetryPolicy(attempts=3))
     transactions, applied = [], []

@@ -4,25 +4,17 @@ once, in the first."""
 
 import asyncio
 import uuid
-from datetime import UTC, datetime
-from decimal import Decimal
 
-from billing_contracts import UsageRecordedV1, new_envelope
 from billing_runtime.messaging.batch_order import BatchBefore
 from billing_runtime.messaging.consumer import IdempotentConsumer
-from billing_runtime.messaging.dead_letters import Delivery
 from sqlalchemy import text
 
-
-def usage(account: str) -> Delivery:
-    envelope = new_envelope(UsageRecordedV1(billing_account_id=account, project_id="prj", meter="compute.vcpu_hours",
-                                            quantity=Decimal(1), occurred_at=datetime(2026, 11, 3, tzinfo=UTC)), source="/tests")
-    return Delivery("usage.recorded", 0, 0, envelope.kafka_key(), envelope.to_bytes())
+from .conftest import usage_delivery
 
 
 async def test_an_event_in_two_batches_in_flight_counts_once_without_either_waiting_forever(engine):
     account = f"ba_{uuid.uuid4().hex[:8]}"
-    both, first_only, second_only = usage(account), usage(account), usage(account)
+    both, first_only, second_only = usage_delivery(account), usage_delivery(account), usage_delivery(account)
     consumer = IdempotentConsumer("tests.in_flight", engine, dead_letters=None)
     counted: dict[str, list[int]] = {"first": [], "second": []}
 
