@@ -1,6 +1,6 @@
-"""The invoicing consumer without uvicorn, under cProfile: the same runtime, broker and
-subscribers as `python -m invoicing serve --role consumer`, and no HTTP server. On SIGTERM it
-stops the broker and writes the profile to the path given (uvicorn would re-raise the signal
+"""The invoicing consumer without uvicorn, under cProfile: the app `python -m invoicing serve
+--role consumer` runs, started and stopped by its own lifespan (so by the same steps), and no HTTP
+server. On SIGTERM it leaves the lifespan and writes the profile to the path given (uvicorn would re-raise the signal
 and lose it). `BENCH_PROFILE=path make bench` runs L4 with this instead of the service process.
 
     python -m bench.profiled_consumer /tmp/consumer.prof
@@ -11,27 +11,17 @@ import cProfile
 import signal
 import sys
 
-from billing_runtime.broker import start_broker
-from billing_runtime.service import settle_heap
-from invoicing.bootstrap import bootstrap
+from billing_runtime.settings import ServiceRole
+from invoicing.entrypoints.http import create_app
 from invoicing.settings import InvoicingSettings
 
 
 async def consume_until_stopped() -> None:
-    runtime = bootstrap(InvoicingSettings())
+    app = create_app(InvoicingSettings(service_role=ServiceRole.CONSUMER))
     stopping = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stopping.set)
-    settle_heap()  # as the service's lifespan does
-    await runtime.producer.start()
-    await start_broker(runtime.broker)
-    try:
+    async with app.router.lifespan_context(app):
         await stopping.wait()
-    finally:
-        if runtime.subscriptions is not None:
-            await runtime.subscriptions.close()
-        await runtime.broker.stop()
-        await runtime.producer.stop()
-        await runtime.engine.dispose()
 
 
 def main() -> None:

@@ -31,10 +31,11 @@ class InvoicingSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _dedup_covers_the_open_period_and_grace(self) -> "InvoicingSettings":
-        covered = LONGEST_MONTH + timedelta(hours=self.invoicing_grace_period_hours)
-        if timedelta(days=self.invoicing_usage_dedup_days) < covered + self.usage_window().max_ahead:
+        window = self.usage_window()
+        needed = LONGEST_MONTH + timedelta(hours=self.invoicing_grace_period_hours) + window.max_ahead
+        if window.dedup < needed:
             raise ValueError(f"INVOICING_USAGE_DEDUP_DAYS must cover a month, the grace period and the future "
-                             f"tolerance: at least {(covered + self.usage_window().max_ahead) / timedelta(days=1):.2f} days")
+                             f"tolerance: at least {needed / timedelta(days=1):.2f} days")
         return self
 
     def usage_window(self) -> UsageWindow:
