@@ -30,7 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied, await_batch_before
 from billing_runtime.messaging.dead_letters import DeadLetters, Delivered
-from billing_runtime.messaging.inbox import event_key, first_deliveries
+from billing_runtime.messaging.inbox import Inbox, event_key
 from billing_runtime.messaging.reading import read_delivery
 from billing_runtime.observability.logs import bind
 from billing_runtime.observability.message_spans import consuming, consuming_batch
@@ -80,6 +80,7 @@ class IdempotentConsumer:
         self.engine = engine
         self.dead_letters = dead_letters
         self.retry = retry
+        self.inbox = Inbox(name)
         self.read: Callable[[Delivered], Envelope] = read_delivery if parse is None else (lambda d: parse(d.value or b""))
 
     async def consume(self, deliveries: Sequence[Delivered], handler: Handler) -> None:
@@ -186,15 +187,15 @@ class IdempotentConsumer:
         async with self.engine.begin() as transaction:
             keys = [event_key(e.id) for e in envelopes]
             if after is None:
-                fresh_keys = await first_deliveries(transaction, self.name, keys)
+                fresh_keys = await self.inbox.first_deliveries(transaction, keys)
             else:
                 # Recorded while the batch before is applied: all but the events also in it,
                 # whose rows that batch holds (waiting for them here while that batch might
                 # come to wait for this one would never end). Those are recorded after it.
-                fresh_keys = await first_deliveries(transaction, self.name, [k for k in keys if k not in after.event_ids])
+                fresh_keys = await self.inbox.first_deliveries(transaction, [k for k in keys if k not in after.event_ids])
                 await await_batch_before(after)  # the effects keep the order of the stream
                 if shared := [k for k in keys if k in after.event_ids]:
-                    fresh_keys |= await first_deliveries(transaction, self.name, shared)
+                    fresh_keys |= await self.inbox.first_deliveries(transaction, shared)
             fresh: list[Envelope] = []
             for key, envelope in zip(keys, envelopes, strict=True):  # a duplicate inside the batch counts once too
                 if key in fresh_keys:
@@ -202,7 +203,8 @@ class IdempotentConsumer:
                     fresh_keys.discard(key)
             if fresh:
                 await handler(fresh, transaction)
-        # Counted once the transaction committed: what was applied is applied.
+        # Counted and remembered once the transaction committed: what was applied is applied.
+        self.inbox.remember(keys)
         topic = envelopes[0].type
         MESSAGES_CONSUMED.labels(self.service, topic, "applied").inc(len(fresh))
         MESSAGES_CONSUMED.labels(self.service, topic, "duplicate").inc(len(envelopes) - len(fresh))

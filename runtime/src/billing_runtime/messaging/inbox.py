@@ -2,8 +2,10 @@
 
 from collections.abc import Iterable
 from datetime import datetime
+from itertools import islice
 from uuid import UUID
 
+from psycopg.errors import UniqueViolation
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
@@ -42,6 +44,63 @@ async def first_deliveries(
         return set()
     result = await transaction.execute(_RECORD, {"consumer": consumer, "event_ids": text_array(ids)})
     return set(ids).difference(result.scalars())
+
+
+class Inbox:
+    """One consumer's inbox, for batches of thousands: `first_deliveries` records a batch by COPY
+    when it can, several times cheaper per id than the INSERT that looks for each id first.
+
+    A COPY fails whole on one id already there. So the ids this process saw committed lately
+    (`remember`), which a retrying producer's copies nearly always are, are dropped first, as
+    the duplicates they are; the others are copied in a savepoint. If the COPY meets an id
+    anyway (a copy of an older event, or one another process recorded), it is undone to the
+    savepoint and the batch is recorded the careful way. The inbox's unique key decides either
+    way: the memory only saves asking.
+    """
+
+    COPY_FROM = 100
+    """Fewer ids than this go the careful way at once: it costs little, and it logs no conflict."""
+
+    def __init__(self, consumer: str, remembered: int = 200_000) -> None:
+        if any(c in consumer for c in "\\\t\n\r"):
+            raise ValueError(f"a consumer name is a plain name, not {consumer!r}")  # then COPY needs no escaping
+        self.consumer = consumer
+        self.remembered = remembered
+        self._recent: dict[str, None] = {}  # insertion-ordered: the oldest are forgotten first
+        self._copy_rows_end = f"\t{consumer}\n"
+
+    def remember(self, keys: Iterable[str]) -> None:
+        """Keys (`event_key`) of events whose transaction committed (their ids are recorded:
+        fresh ones by it, the others before). Never call it before the commit: an id
+        remembered but not recorded would drop that event's every delivery."""
+        recent = self._recent
+        for key in keys:
+            recent[key] = None
+        if (excess := len(recent) - self.remembered) > 0:
+            for key in list(islice(recent, excess)):
+                del recent[key]
+
+    async def first_deliveries(self, transaction: AsyncConnection, event_ids: Iterable[UUID | str]) -> set[str]:
+        """As the module's `first_deliveries`, for this consumer."""
+        keys = dict.fromkeys(map(event_key, event_ids))
+        if len(keys) < self.COPY_FROM:
+            return await first_deliveries(transaction, self.consumer, keys)
+        recent = self._recent
+        unknown = [key for key in keys if key not in recent]
+        if not unknown:
+            return set()
+        driver = (await transaction.get_raw_connection()).driver_connection
+        async with driver.cursor() as cursor:
+            await cursor.execute("SAVEPOINT inbox_copy")
+            try:
+                # Rows of COPY's text format: canonical UUIDs and a plain name need no escaping.
+                async with cursor.copy("COPY inbox (event_id, consumer) FROM STDIN") as copy:
+                    await copy.write(self._copy_rows_end.join(unknown) + self._copy_rows_end)
+            except UniqueViolation:
+                await cursor.execute("ROLLBACK TO SAVEPOINT inbox_copy")
+                return await first_deliveries(transaction, self.consumer, unknown)
+            await cursor.execute("RELEASE SAVEPOINT inbox_copy")
+        return set(unknown)
 
 
 _FORGET = text("""
