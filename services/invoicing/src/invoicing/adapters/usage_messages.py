@@ -74,6 +74,8 @@ class UsageMessage(msgspec.Struct, frozen=True, gc=False):
 
 
 _DECODER = msgspec.json.Decoder(_RawEnvelope)
+_from_iso = datetime.fromisoformat
+_new_tuple = tuple.__new__
 
 
 def read_usage_message(value: bytes):
@@ -83,20 +85,28 @@ def read_usage_message(value: bytes):
         raw = _DECODER.decode(value)
     except msgspec.MsgspecError:
         return parse_event(value)
-    data = raw.data
-    if (data.billing_account_id != raw.subject or not _fixed_point(data.quantity) or not _meter_code(data.meter)
-            or _CANONICAL_UUID.fullmatch(raw.id) is None):
+    data, occurred_at = raw.data, raw.data.occurred_at
+    # The envelope's time is the usage's own unless the producer gave another: checked and read once.
+    same_time = raw.time == occurred_at
+    if (data.billing_account_id != raw.subject or not _fixed_point(data.quantity)
+            or (data.meter not in _meter_codes_seen and not _meter_code(data.meter))
+            or _CANONICAL_UUID.fullmatch(raw.id) is None or _INSTANT.fullmatch(occurred_at) is None
+            or not (same_time or _INSTANT.fullmatch(raw.time))):
         return parse_event(value)  # the contracts refuse it and say why, or read it their way
-    occurred_at = _utc(data.occurred_at)
-    # The envelope's time is the usage's own unless the producer gave another: read once.
-    time = occurred_at if raw.time == data.occurred_at else _utc(raw.time)
-    if time is None or occurred_at is None:
+    try:  # fromisoformat would take week dates, a space for the T, minutes alone...: hence `_INSTANT` first
+        at = _from_iso(occurred_at)
+        time = at if same_time else _from_iso(raw.time)
+    except ValueError:  # a date or time out of range: the contracts say which
         return parse_event(value)
-    return UsageMessage(
-        raw.id, raw.type, raw.subject, time, raw.traceparent,
-        Usage(data.billing_account_id, data.project_id, data.meter, Decimal(data.quantity), occurred_at, data.properties,
-              raw.traceparent),
-    )
+    if at.tzinfo is not UTC:
+        at = at.astimezone(UTC)
+    if time.tzinfo is not UTC:
+        time = time.astimezone(UTC)
+    # Usage is a named tuple: made from its values at once, past its generated `__new__` (a call
+    # in Python that cost a tenth of this reading).
+    usage = _new_tuple(Usage, (data.billing_account_id, data.project_id, data.meter, Decimal(data.quantity), at,
+                               data.properties, raw.traceparent))
+    return UsageMessage(raw.id, raw.type, raw.subject, time, raw.traceparent, usage)
 
 
 def _fixed_point(quantity: str) -> bool:
@@ -108,21 +118,8 @@ def _fixed_point(quantity: str) -> bool:
 
 
 def _meter_code(code: str) -> bool:
-    if code in _meter_codes_seen:
-        return True
     if _METER_CODE.fullmatch(code) is None:
         return False
     if len(_meter_codes_seen) < 10_000:
         _meter_codes_seen.add(code)
     return True
-
-
-def _utc(instant: str) -> datetime | None:
-    """The instant in UTC, if written as the contracts write it (`_INSTANT`); else None."""
-    if _INSTANT.fullmatch(instant) is None:
-        return None  # fromisoformat would take week dates, a space for the T, minutes alone...
-    try:
-        at = datetime.fromisoformat(instant)
-    except ValueError:  # a date or time out of range: the contracts say which
-        return None
-    return at if at.tzinfo is UTC else at.astimezone(UTC)
