@@ -2,6 +2,7 @@
 collected in larger steps: consumers hold tens of thousands of objects per batch."""
 
 import gc
+import weakref
 from types import SimpleNamespace
 
 import pytest
@@ -35,6 +36,25 @@ def test_settling_freezes_what_exists_and_later_objects_are_still_collected(coll
     walked = {id(o) for o in gc.get_objects()}
     assert id(made_later[0]) in walked  # still collected
     assert id(made_at_start_up[0]) not in walked  # frozen: out of every walk
+
+
+def test_cyclic_garbage_is_still_collected_once_enough_objects_are_made(collector):
+    settle_heap()
+    gc.collect()
+
+    class Node:
+        pass
+
+    cycle = Node()
+    cycle.itself = cycle
+    freed = []
+    weakref.finalize(cycle, freed.append, True)
+    del cycle
+    kept = [[n] for n in range(YOUNG_OBJECTS_PER_COLLECTION // 2)]
+    assert freed == []  # not yet: the young generation is not full
+    kept += [[n] for n in range(YOUNG_OBJECTS_PER_COLLECTION)]
+    assert freed == [True]  # no explicit collect: the threshold still triggers one
+    del kept
 
 
 def test_a_service_settles_its_heap_when_it_starts(collector):
