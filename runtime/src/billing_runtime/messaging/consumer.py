@@ -81,7 +81,7 @@ class IdempotentConsumer:
         self.dead_letters = dead_letters
         self.retry = retry
         self.inbox = Inbox(name)
-        self.read: Callable[[Delivered], Envelope] = read_delivery if parse is None else (lambda d: parse(d.value or b""))
+        self.parse = parse
 
     async def consume(self, deliveries: Sequence[Delivered], handler: Handler) -> None:
         """Process a batch in one transaction; if it fails, its halves, down to the messages at fault."""
@@ -94,9 +94,10 @@ class IdempotentConsumer:
         meanwhile (the batch before, in a pipeline) goes on while this one is read."""
         readable: list[tuple[Delivered, Envelope]] = []
         async with self._pausing_when_infrastructure_away():
+            parse = self.parse
             for number, delivery in enumerate(deliveries, 1):
-                try:
-                    readable.append((delivery, self.read(delivery)))
+                try:  # `parse` called here, not through a reader of deliveries: a call less a message
+                    readable.append((delivery, read_delivery(delivery) if parse is None else parse(delivery.value or b"")))
                 except ContractError as error:
                     log.warning("dead-lettering %s@%s/%s: %s", delivery.topic, delivery.partition, delivery.offset, error)
                     await self.dead_letters.put_aside(delivery, error.reason, str(error), attempts=1)
@@ -185,7 +186,7 @@ class IdempotentConsumer:
 
     async def _apply(self, envelopes: list[Envelope], handler: Handler, after: BatchBefore | None = None) -> None:
         async with self.engine.begin() as transaction:
-            keys = [event_key(e.id) for e in envelopes]
+            keys = list(map(event_key, [e.id for e in envelopes]))
             if after is None:
                 fresh_keys = await self.inbox.first_deliveries(transaction, keys)
             else:

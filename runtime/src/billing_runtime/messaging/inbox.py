@@ -1,6 +1,6 @@
 """The idempotent consumer's memory: which events already had their effect."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from itertools import islice
 from uuid import UUID
@@ -23,10 +23,10 @@ SELECT CAST(event_id AS text) FROM (SELECT event_id FROM given EXCEPT SELECT eve
 """)
 
 
-def event_key(event_id: UUID | str) -> str:
-    """An event id as the inbox compares it: the UUID's canonical text (`str(uuid)`). Readers
-    that keep ids as text keep only that form (the usage fast path does)."""
-    return event_id if type(event_id) is str else str(event_id)
+event_key: Callable[[UUID | str], str] = str
+"""An event id as the inbox compares it: the UUID's canonical text (`str(uuid)`). Readers that
+keep ids as text keep only that form (the usage fast path does), and `str` of a text is itself:
+`str` it is, so that mapping it over a batch's ids runs in C, not a Python call per id."""
 
 
 async def first_deliveries(
@@ -74,8 +74,7 @@ class Inbox:
         fresh ones by it, the others before). Never call it before the commit: an id
         remembered but not recorded would drop that event's every delivery."""
         recent = self._recent
-        for key in keys:
-            recent[key] = None
+        recent.update(dict.fromkeys(keys))
         if (excess := len(recent) - self.remembered) > 0:
             for key in list(islice(recent, excess)):
                 del recent[key]

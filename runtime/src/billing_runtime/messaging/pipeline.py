@@ -94,7 +94,7 @@ class BatchPipeline:
             return  # closed while this batch waited for a slot: it is left for the next owner too
         before = self._in_flight[-1][2] if self._in_flight else None
         task = asyncio.create_task(self._apply_and_commit(readable, after, kafka, before))
-        keys = frozenset(event_key(envelope.id) for _, envelope in readable)
+        keys = frozenset(map(event_key, [envelope.id for _, envelope in readable]))
         self._in_flight.append((task, first, BatchBefore(keys, task)))
 
     async def drain(self) -> None:

@@ -43,6 +43,8 @@ def billed_to_payers(usages: Iterable[Usage], links: Mapping[str, Sequence[Proje
     """
     # Thousands of usages a batch, of a few projects: each history is ordered once, then searched.
     histories = {project: PaymentHistory(history) for project, history in links.items() if history}
+    if not histories:
+        return list(usages)
     billed = []
     for usage in usages:
         history = histories.get(usage.project_id)
