@@ -5,7 +5,8 @@ On a stack of its own (Kafka and PostgreSQL in a temporary folder, on free ports
 2. L1: a bare aiokafka consumer reads them all and does nothing (the baseline);
 3. L4: the real invoicing consumer process (`python -m invoicing serve --role consumer`) counts
    them, from the group having all partitions assigned (its first message) to the last aggregate
-   committed; then every aggregate is compared with the sums the publisher computed;
+   committed (its offsets committed, which come right after); then every aggregate is compared
+   with the sums the publisher computed;
 4. freshness: with that consumer caught up, usage at a steady BENCH_RATE events/s, each record's
    timestamp against when its aggregate was seen committed;
 5. finalize: close last month, one invoice per account, timed.
@@ -34,7 +35,8 @@ from invoicing.domain.periods import BillingPeriod
 from invoicing.use_cases.close_period import close_period
 
 from bench.freshness import measure_freshness
-from bench.probes import Aggregates, peak_memory_mib, raw_consume, tree_cpu_seconds, wait_until_assigned
+from bench.probes import (Aggregates, peak_memory_mib, raw_consume, tree_cpu_seconds, wait_until_assigned,
+                          wait_until_committed)
 from bench.workload import TOPIC, UsageStream, check_format, last_month_moments, publish_bulk
 
 REPO = Path(__file__).resolve().parents[1]
@@ -68,9 +70,10 @@ def start_consumer(env: dict[str, str], port: int, log: Path) -> subprocess.Pope
 
 
 def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Stack, bootstrap: str,
-           expected: int) -> dict:
+           messages: int, expected: int) -> dict:
     """From the moment the group has every partition of the topic assigned (its members fetch from
-    then on) to the poll that sees the last event counted: rate, CPU, and the consumers' peak memory."""
+    then on) to the moment its committed offsets cover all `messages` (so every aggregate is
+    committed): rate of the `expected` unique events, CPU, and the consumers' peak memory."""
     deadline = time.monotonic() + 120 + expected / 2_000
     parts = {p.name: p.pid for p in stack.processes if p.pid}
     consumers = {f"consumer {n}": process.pid for n, process in enumerate(processes, 1)}
@@ -80,18 +83,16 @@ def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], stack: Sta
     except RuntimeError as error:
         raise RuntimeError(f"{error}; see the consumers' logs in .state/bench/") from None
     cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {**consumers, **parts}.items()}
-    counted, last_report = 0, first
-    while counted < expected:
-        time.sleep(0.05)
-        counted = aggregates.events_counted(PROJECT)
-        if time.monotonic() - last_report > 10:
-            last_report = time.monotonic()
-            say(f"L4 counted {counted:,} of {expected:,} ({counted / (last_report - first):,.0f}/s)")
-        if time.monotonic() > deadline or stopped():
-            raise RuntimeError(f"the invoicing consumer counted {counted} of {expected} events")
-    seconds = time.monotonic() - first
+    report = lambda committed: say(f"L4 committed {committed:,} of {messages:,} messages ({committed / (time.monotonic() - first):,.0f}/s)")  # noqa: E731
+    try:
+        last = asyncio.run(wait_until_committed(bootstrap, GROUP, messages, deadline, stopped, report))
+    except RuntimeError as error:
+        raise RuntimeError(f"{error}; see the consumers' logs in .state/bench/") from None
+    seconds = last - first
     cpu = {name: tree_cpu_seconds(pid) - cpu_first[name] for name, pid in {**consumers, **parts}.items()}
     cpu = {"consumer": sum(cpu.pop(name) for name in consumers), **cpu}  # all replicas together
+    if (counted := aggregates.events_counted(PROJECT)) != expected:
+        raise RuntimeError(f"every offset committed, but the aggregates count {counted} of {expected} events")
     return {"events": expected, "seconds": seconds, "rate": expected / seconds,
             "cpu_us": {name: used * 1e6 / expected for name, used in cpu.items()},
             "peak_mib": max(peak_memory_mib(pid) for pid in consumers.values())}
@@ -153,7 +154,7 @@ def main() -> int:
             log.parent.mkdir(parents=True, exist_ok=True)
             log.unlink(missing_ok=True)
             consumers.append(start_consumer(env, free_port(), log))
-        l4 = ingest(aggregates, consumers, stack, endpoints.kafka_bootstrap_servers, stream.expected.unique)
+        l4 = ingest(aggregates, consumers, stack, endpoints.kafka_bootstrap_servers, EVENTS, stream.expected.unique)
         say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}): "
             f"{l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
             f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items())

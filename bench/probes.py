@@ -72,6 +72,31 @@ async def wait_until_assigned(bootstrap: str, group: str, partitions: int, deadl
         await admin.close()
 
 
+async def wait_until_committed(bootstrap: str, group: str, messages: int, deadline: float, stopped, progress) -> float:
+    """Poll the group's committed offsets of the usage topic until they cover all `messages`
+    published to it (offsets count from 0 on the bench's own topic). The consumer commits a
+    batch's offsets only after its transaction committed, so that moment is at, or just after,
+    the last aggregate committed. Asking the broker costs the system under test next to nothing;
+    summing the aggregates every 50 ms cost PostgreSQL 12-16 ms a time, a fifth of a core.
+    Returns that moment (`time.monotonic()`); calls `progress(committed)` every 10 s."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        last_report = time.monotonic()
+        while time.monotonic() < deadline and not stopped():
+            offsets = await admin.list_consumer_group_offsets(group)
+            committed = sum(o.offset for tp, o in offsets.items() if tp.topic == TOPIC and o.offset > 0)
+            if committed >= messages:
+                return time.monotonic()
+            if time.monotonic() - last_report > 10:
+                last_report = time.monotonic()
+                progress(committed)
+            await asyncio.sleep(0.05)
+        raise RuntimeError(f"group {group} committed the offsets of {committed} of {messages} messages")
+    finally:
+        await admin.close()
+
+
 async def _assigned(admin: AIOKafkaAdminClient, group: str) -> int:
     """Partitions of the usage topic assigned in the group, if it is stable; else 0."""
     try:
