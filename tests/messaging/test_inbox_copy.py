@@ -64,19 +64,22 @@ async def test_remembered_ids_are_dropped_as_duplicates_and_do_not_undo_the_copy
     assert careful_inserts == []
 
 
-async def test_the_oldest_remembered_ids_are_forgotten_first(engine, careful_inserts):
-    inbox, first, second = Inbox("tests.copy", remembered=400), ids(300), ids(300)
+async def test_the_oldest_remembered_ids_are_forgotten_a_generation_at_a_time(engine, careful_inserts):
+    inbox = Inbox("tests.copy", remembered=400)
+    a, b, c, d = ids(150), ids(150), ids(150), ids(100)
     async with engine.begin() as tx:
-        await inbox.first_deliveries(tx, first + second)
-    inbox.remember(first)
-    inbox.remember(second)  # 200 of `first` forgotten
+        await inbox.first_deliveries(tx, a + b + c + d)
+    for committed in (a, b, c, d):  # a and b fill a generation (200 or more); c and d the next
+        inbox.remember(committed)
 
     async with engine.begin() as tx:
-        assert await inbox.first_deliveries(tx, first[200:] + second + ids(200)) != set()
-    assert careful_inserts == []  # the 100 still remembered and all of `second` were dropped, not copied
+        new = ids(100)
+        assert await inbox.first_deliveries(tx, c + d + new) == set(new)
+    assert careful_inserts == []  # c and d dropped as remembered, the rest copied
     async with engine.begin() as tx:
-        assert await inbox.first_deliveries(tx, first[:200] + ids(100)) != set()
-    assert careful_inserts == [300]  # the forgotten ones were copied again, met, and looked up
+        new = ids(100)
+        assert await inbox.first_deliveries(tx, a + new) == set(new)
+    assert careful_inserts == [250]  # a forgotten: copied again, met, and looked up
 
 
 def test_a_consumer_name_that_copy_would_need_to_escape_is_refused():

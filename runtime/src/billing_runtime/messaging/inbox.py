@@ -2,7 +2,6 @@
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from itertools import islice
 from uuid import UUID
 
 from psycopg.errors import UniqueViolation
@@ -66,26 +65,28 @@ class Inbox:
             raise ValueError(f"a consumer name is a plain name, not {consumer!r}")  # then COPY needs no escaping
         self.consumer = consumer
         self.remembered = remembered
-        self._recent: dict[str, None] = {}  # insertion-ordered: the oldest are forgotten first
+        # Two generations, the older dropped whole when the newer is full: forgetting id by id
+        # (an ordered dict's oldest first) cost 3% of the consumer.
+        self._recent: set[str] = set()
+        self._older: set[str] = set()
         self._copy_rows_end = f"\t{consumer}\n"
 
     def remember(self, keys: Iterable[str]) -> None:
         """Keys (`event_key`) of events whose transaction committed (their ids are recorded:
         fresh ones by it, the others before). Never call it before the commit: an id
-        remembered but not recorded would drop that event's every delivery."""
-        recent = self._recent
-        recent.update(dict.fromkeys(keys))
-        if (excess := len(recent) - self.remembered) > 0:
-            for key in list(islice(recent, excess)):
-                del recent[key]
+        remembered but not recorded would drop that event's every delivery. The last
+        `remembered` / 2 to `remembered` are remembered."""
+        self._recent.update(keys)
+        if len(self._recent) >= self.remembered // 2:
+            self._older, self._recent = self._recent, set()
 
     async def first_deliveries(self, transaction: AsyncConnection, event_ids: Iterable[UUID | str]) -> set[str]:
         """As the module's `first_deliveries`, for this consumer."""
         keys = dict.fromkeys(map(event_key, event_ids))
         if len(keys) < self.COPY_FROM:
             return await first_deliveries(transaction, self.consumer, keys)
-        recent = self._recent
-        unknown = [key for key in keys if key not in recent]
+        recent, older = self._recent, self._older
+        unknown = [key for key in keys if key not in recent and key not in older]
         if not unknown:
             return set()
         driver = (await transaction.get_raw_connection()).driver_connection
