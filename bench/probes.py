@@ -3,10 +3,12 @@ the aggregates as the invoicing database holds them."""
 
 import asyncio
 import os
+import re
 import time
 import uuid
 from collections import defaultdict
 from decimal import Decimal
+from pathlib import Path
 
 import psycopg
 from aiokafka import AIOKafkaConsumer
@@ -45,6 +47,15 @@ def tree_cpu_seconds(root: int) -> float:
             total += stats[pid][1]
             todo.extend(children[pid])
     return total
+
+
+def group_generation(logs: list[Path]) -> int:
+    """The latest generation of the consumer group the consumers' logs say they joined (0: none yet)."""
+    found = [int(n) for log in logs if log.exists() for n in _GENERATION.findall(log.read_text(errors="replace"))]
+    return max(found, default=0)
+
+
+_GENERATION = re.compile(r"Joined group '[^']*' \(generation (\d+)\)")
 
 
 def peak_memory_mib(pid: int) -> float:

@@ -37,10 +37,12 @@ class Containers:
     def __init__(self) -> None:
         self._running: list[object] = []
 
-    def kafka(self) -> str:
+    def kafka(self, settings: Mapping[str, str] | None = None) -> str:
         from testcontainers.kafka import KafkaContainer
 
         container = KafkaContainer(KAFKA_IMAGE).with_kraft()
+        for name, value in (settings or {}).items():  # the image reads KAFKA_<NAME> as `name`
+            container.with_env("KAFKA_" + name.upper().replace(".", "_"), value)
         container.start()
         self._running.append(container)
         return container.get_bootstrap_server()

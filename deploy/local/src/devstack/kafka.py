@@ -7,7 +7,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
@@ -77,7 +77,9 @@ def new_cluster_id(random_bytes=lambda: uuid.uuid4().bytes) -> str:
 
 
 class KafkaServer:
-    def __init__(self, state_dir: Path, cache_dir: Path, port: int, controller_port: int) -> None:
+    def __init__(self, state_dir: Path, cache_dir: Path, port: int, controller_port: int,
+                 settings: Mapping[str, str] | None = None) -> None:
+        self.settings = dict(settings or {})
         self.state_dir = state_dir
         self.cache_dir = cache_dir
         self.port = port
@@ -138,6 +140,7 @@ class KafkaServer:
             "share.coordinator.state.topic.min.isr": "1",
             # A lone broker: let consumer groups form at once instead of after 3 s.
             "group.initial.rebalance.delay.ms": "0",
+            **self.settings,
         }
         return "".join(f"{key}={value}\n" for key, value in settings.items())
 

@@ -33,6 +33,8 @@ class StackConfig:
     ports: dict[str, int]
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     keep_stripe_store: bool = True
+    kafka_settings: Mapping[str, str] = field(default_factory=dict)
+    """Broker settings over the stack's own (`server.properties` names), for the broker it starts."""
 
     # name -> (default port for `make run`, variable that changes it)
     PORTS = {
@@ -92,7 +94,8 @@ class Stack:
         kafka = postgres = None
         # Everything that can fail fast is checked before anything starts.
         if not env.get("KAFKA_BOOTSTRAP_SERVERS") and not use_containers:
-            kafka = KafkaServer(state / "kafka", self.config.cache_dir, ports["kafka"], ports["kafka_controller"])
+            kafka = KafkaServer(state / "kafka", self.config.cache_dir, ports["kafka"], ports["kafka_controller"],
+                                self.config.kafka_settings)
             kafka.preflight()
             require_free(ports["kafka"], "Kafka", "KAFKA_PORT")
             require_free(ports["kafka_controller"], "the Kafka controller", "KAFKA_CONTROLLER_PORT")
@@ -138,7 +141,7 @@ class Stack:
             self.processes.append(mail)
 
         if use_containers and not env.get("KAFKA_BOOTSTRAP_SERVERS"):
-            bootstrap = self.containers.kafka()
+            bootstrap = self.containers.kafka(self.config.kafka_settings)
         else:
             bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS") or kafka.bootstrap_servers  # type: ignore[union-attr]
         if env.get("POSTGRES_URL"):
