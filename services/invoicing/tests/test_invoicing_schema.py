@@ -24,3 +24,14 @@ def test_the_migrated_schema_matches_the_tables_in_code(private_database):
     assert {"usage_aggregates", "account_replica", "invoices", "invoice_lines", "outbox", "inbox",
             "account_members_replica"} <= tables
     assert "invoice_numbers" in sequences
+
+
+def test_usage_aggregates_keep_room_on_each_page_for_their_updates(private_database):
+    engine = create_engine(private_database())
+    try:
+        with engine.connect() as connection:
+            options = connection.exec_driver_sql(
+                "SELECT reloptions FROM pg_class WHERE relname = 'usage_aggregates'").scalar_one()
+    finally:
+        engine.dispose()
+    assert options == ["fillfactor=80"]  # invoicing_0006: updates stay on their page (HOT)
