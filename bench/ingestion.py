@@ -78,14 +78,14 @@ def ingest(aggregates: Aggregates, processes: list[subprocess.Popen], logs: list
     parts = {p.name: p.pid for p in stack.processes if p.pid}
     consumers = {f"consumer {n}": process.pid for n, process in enumerate(processes, 1)}
     stopped = lambda: any(process.poll() is not None for process in processes)  # noqa: E731
+
+    def report(committed: int) -> None:
+        say(f"L4 committed {committed:,} of {messages:,} messages ({committed / (time.monotonic() - first):,.0f}/s)")
+
     try:
         first = asyncio.run(wait_until_assigned(bootstrap, GROUP, PARTITIONS, deadline, stopped))
-    except RuntimeError as error:
-        raise RuntimeError(f"{error}; see the consumers' logs in .state/bench/") from None
-    cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {**consumers, **parts}.items()}
-    generation = group_generation(logs)
-    report = lambda committed: say(f"L4 committed {committed:,} of {messages:,} messages ({committed / (time.monotonic() - first):,.0f}/s)")  # noqa: E731
-    try:
+        cpu_first = {name: tree_cpu_seconds(pid) for name, pid in {**consumers, **parts}.items()}
+        generation = group_generation(logs)
         last = asyncio.run(wait_until_committed(bootstrap, GROUP, messages, deadline, stopped, report))
     except RuntimeError as error:
         raise RuntimeError(f"{error}; see the consumers' logs in .state/bench/") from None

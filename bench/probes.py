@@ -71,16 +71,12 @@ def peak_memory_mib(pid: int) -> float:
 async def wait_until_assigned(bootstrap: str, group: str, partitions: int, deadline: float, stopped) -> float:
     """Poll the group until it is stable with all `partitions` of the usage topic assigned: from
     then on its members fetch. Returns that moment (`time.monotonic()`)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
-    try:
-        while time.monotonic() < deadline and not stopped():
-            if await _assigned(admin, group) >= partitions:
-                return time.monotonic()
-            await asyncio.sleep(0.02)
+    async def all_assigned(admin: AIOKafkaAdminClient) -> bool:
+        return await _assigned(admin, group) >= partitions
+
+    if (at := await _ask_until(bootstrap, all_assigned, 0.02, deadline, stopped)) is None:
         raise RuntimeError(f"group {group} never had the {partitions} partitions of {TOPIC} assigned")
-    finally:
-        await admin.close()
+    return at
 
 
 async def wait_until_committed(bootstrap: str, group: str, messages: int, deadline: float, stopped, progress) -> float:
@@ -90,20 +86,33 @@ async def wait_until_committed(bootstrap: str, group: str, messages: int, deadli
     the last aggregate committed. Asking the broker costs the system under test next to nothing;
     summing the aggregates every 50 ms cost PostgreSQL 12-16 ms a time, a fifth of a core.
     Returns that moment (`time.monotonic()`); calls `progress(committed)` every 10 s."""
+    committed, last_report = 0, time.monotonic()
+
+    async def all_committed(admin: AIOKafkaAdminClient) -> bool:
+        nonlocal committed, last_report
+        offsets = await admin.list_consumer_group_offsets(group)
+        committed = sum(o.offset for tp, o in offsets.items() if tp.topic == TOPIC and o.offset > 0)
+        if time.monotonic() - last_report > 10:
+            last_report = time.monotonic()
+            progress(committed)
+        return committed >= messages
+
+    if (at := await _ask_until(bootstrap, all_committed, 0.05, deadline, stopped)) is None:
+        raise RuntimeError(f"group {group} committed the offsets of {committed} of {messages} messages")
+    return at
+
+
+async def _ask_until(bootstrap: str, answered, interval: float, deadline: float, stopped) -> float | None:
+    """Ask the broker `answered(admin)` every `interval` seconds until it says yes (that moment,
+    `time.monotonic()`), the deadline passes or a consumer stopped (None)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
-        last_report = time.monotonic()
         while time.monotonic() < deadline and not stopped():
-            offsets = await admin.list_consumer_group_offsets(group)
-            committed = sum(o.offset for tp, o in offsets.items() if tp.topic == TOPIC and o.offset > 0)
-            if committed >= messages:
+            if await answered(admin):
                 return time.monotonic()
-            if time.monotonic() - last_report > 10:
-                last_report = time.monotonic()
-                progress(committed)
-            await asyncio.sleep(0.05)
-        raise RuntimeError(f"group {group} committed the offsets of {committed} of {messages} messages")
+            await asyncio.sleep(interval)
+        return None
     finally:
         await admin.close()
 
