@@ -66,12 +66,12 @@ Cyclic garbage waits longer for it: up to this many objects' worth (tens of MiB)
 
 def settle_heap() -> None:
     """Keep what start-up made (modules, the app, the broker) out of the garbage collector's walks,
-    and walk young objects less often. A consumer holds tens of thousands of objects per batch:
-    at Python's default pace each is walked several times while it lives, and each full
-    collection walked the start-up heap too. Measured: the collector's share of reading a usage
-    message in 20,000-message batches 2.4 -> 0.3 µs; in `make bench` the usage consumer's CPU
-    per event 16-18 -> 14-15 µs, its peak memory unchanged. Only reference cycles wait for the
-    collector, and the services make few.
+    and walk young objects less often (`YOUNG_OBJECTS_PER_COLLECTION`, with its figures). A
+    consumer holds tens of thousands of objects per batch: at Python's default pace each is
+    walked several times while it lives, and each full collection walked the start-up heap too.
+    Freezing it, with young collections every 20,000 objects first: the collector's share of
+    reading a usage message 2.4 -> 0.3 µs. Only reference cycles wait for the collector, and the
+    services make few.
     """
     gc.collect()
     gc.freeze()

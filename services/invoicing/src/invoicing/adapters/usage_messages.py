@@ -118,6 +118,8 @@ def _fixed_point(quantity: str) -> bool:
 
 
 def _meter_code(code: str) -> bool:
+    """Whether a code not yet in `_meter_codes_seen` is a meter code (then remembered). The reader
+    looks in the set itself first: a call less per message for the few codes a stream has."""
     if _METER_CODE.fullmatch(code) is None:
         return False
     if len(_meter_codes_seen) < 10_000:
