@@ -81,7 +81,9 @@ def test_a_usage_trace_is_followed_through_the_invoice_to_its_charge_in_payments
     assert finalize.attributes["billing.account.id"] == account
     assert usage_trace in {trace for trace, _ in finalize.links}
     assert (usage_trace, upstream_span) in finalize.links, "linked to the span the usage came from"
-    request = one(receiver.received(), service="invoicing", span_id=finalize.parent_span_id)
+    # The server span ends after the response is sent, so it can reach the receiver in a later
+    # export than the finalization's: wait for it as for every other span.
+    request = receiver.wait_for(lambda spans: one(spans, service="invoicing", span_id=finalize.parent_span_id))
     assert (request.kind, request.name) == ("server", "POST /v1/billing-periods/close")
     assert request.parent_span_id is None, "the operator's request started the closing trace"
 
