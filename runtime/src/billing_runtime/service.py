@@ -57,8 +57,8 @@ def periodic(one_pass: Callable[[], Awaitable[object]], interval: float, failure
 
 YOUNG_OBJECTS_PER_COLLECTION = 250_000
 """Objects made (less those freed) between two collections of the youngest generation; Python's
-default is 700. Above what a usage consumer keeps alive at once (two batches of 20,000 messages,
-a few tracked objects each): with 20,000 a collection came several times a batch, walked the
+default is 700. About what a usage consumer keeps alive at once (two batches of up to 40,000
+messages, a few tracked objects each): with 20,000 a collection came several times a batch, walked the
 batch's live objects, and the next generation walked them again. In `make bench` that was 1.1 s
 of a consumer process's 11 (about 2 µs an event); with 250,000, one collection of 0.09 s.
 Cyclic garbage waits longer for it: up to this many objects' worth (tens of MiB)."""
