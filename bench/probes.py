@@ -2,19 +2,21 @@
 the aggregates as the invoicing database holds them."""
 
 import asyncio
+import json
 import os
 import re
+import subprocess
+import sys
 import time
-import uuid
 from collections import defaultdict
 from decimal import Decimal
 from pathlib import Path
 
 import psycopg
-from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
+from bench import raw_consumer
 from bench.workload import TOPIC
 from invoicing.entrypoints.stream import USAGE_BATCH
 
@@ -135,28 +137,15 @@ async def _assigned(admin: AIOKafkaAdminClient, group: str) -> int:
     return assigned
 
 
-async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tuple[float, float]:
-    """L1: a bare aiokafka consumer in a new group reads `expected` messages and does nothing with
-    them. Returns (seconds from the first message to the last, CPU seconds of this process meanwhile)."""
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"bench-l1-{uuid.uuid4().hex[:8]}",
-                                auto_offset_reset="earliest", enable_auto_commit=False)
-    await consumer.start()
-    try:
-        seen, first, cpu_first = 0, None, 0.0
-        deadline = time.monotonic() + timeout
-        while seen < expected:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=USAGE_BATCH)  # as the invoicing consumer's
-            count = sum(len(records) for records in batches.values())
-            if count and first is None:
-                first, cpu_first = time.monotonic(), time.process_time()
-                count -= 1  # the clock starts at the first message
-                seen += 1
-            seen += count
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"L1 read {seen} of {expected} messages")
-        return time.monotonic() - first, time.process_time() - cpu_first
-    finally:
-        await consumer.stop()
+def raw_consume(bootstrap: str, expected: int) -> tuple[float, float]:
+    """L1 in a process of its own (`bench.raw_consumer`, see why there): (seconds from the first
+    message to the last, that process's CPU seconds meanwhile)."""
+    if raw_consumer.BATCH != USAGE_BATCH:
+        raise RuntimeError(f"L1 reads batches of {raw_consumer.BATCH}, the invoicing consumer {USAGE_BATCH}")
+    done = subprocess.run([sys.executable, "-m", "bench.raw_consumer", bootstrap, str(expected)],
+                          capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    figures = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures["seconds"], figures["cpu_seconds"]
 
 
 class Aggregates:
@@ -192,6 +181,20 @@ class Aggregates:
     def invoices(self, period_start) -> int:
         row = self.connection.execute("SELECT count(*) FROM invoices WHERE period_start = %s", (period_start,)).fetchone()
         return int(row[0])
+
+    def settle(self, timeout: float = 300) -> float:
+        """Leave the database as quiet as before L4, for the second L1: vacuum and analyze what L4
+        wrote (a million inbox rows and the aggregates), which autovacuum would otherwise start on
+        within its minute's nap, maybe in the middle of L1, taking CPU from it; then wait until
+        no autovacuum worker runs. Returns the seconds it took."""
+        started = time.monotonic()
+        self.connection.execute("VACUUM (ANALYZE)")
+        while self.connection.execute(
+                "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'").fetchone()[0]:
+            if time.monotonic() - started > timeout:
+                raise RuntimeError(f"autovacuum still running after {timeout:.0f} s")
+            time.sleep(0.5)
+        return time.monotonic() - started
 
     def close(self) -> None:
         self.connection.close()

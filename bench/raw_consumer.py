@@ -1,0 +1,55 @@
+"""L1, the baseline: a bare aiokafka consumer that reads every message and does nothing, in a
+process of its own that imports nothing else.
+
+Run in the bench's own process, it read slower: in seven interleaved pairs of processes on one
+broker, a bare process was 1.07-1.40 times as fast (1.19 on average) as one that had imported
+what the bench imports (the whole service), whose objects Python's garbage collector walks at
+every full collection the million records read here set off again and again. Frozen out of the
+collector's walks (`gc.freeze()`), the same imports cost nothing: the heap, not the import, was
+the cost. A baseline slowed by the bench's baggage flattered L4/L1 by about a sixth.
+
+    python -m bench.raw_consumer BOOTSTRAP EVENTS   # prints {"seconds": ..., "cpu_seconds": ...}
+"""
+
+import asyncio
+import json
+import sys
+import time
+import uuid
+
+from aiokafka import AIOKafkaConsumer
+
+TOPIC = "usage.recorded"
+BATCH = 40_000
+"""Records a `getmany` call takes at most: as many as the invoicing consumer's batches
+(`invoicing.entrypoints.stream.USAGE_BATCH`; not imported, to keep this process bare; the bench
+checks they are equal)."""
+
+
+async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tuple[float, float]:
+    """Read `expected` messages in a new group. Returns (seconds from the first message to the
+    last, CPU seconds of this process meanwhile)."""
+    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"bench-l1-{uuid.uuid4().hex[:8]}",
+                                auto_offset_reset="earliest", enable_auto_commit=False)
+    await consumer.start()
+    try:
+        seen, first, cpu_first = 0, None, 0.0
+        deadline = time.monotonic() + timeout
+        while seen < expected:
+            batches = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
+            count = sum(len(records) for records in batches.values())
+            if count and first is None:
+                first, cpu_first = time.monotonic(), time.process_time()
+                count -= 1  # the clock starts at the first message
+                seen += 1
+            seen += count
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"L1 read {seen} of {expected} messages")
+        return time.monotonic() - first, time.process_time() - cpu_first
+    finally:
+        await consumer.stop()
+
+
+if __name__ == "__main__":
+    seconds, cpu_seconds = asyncio.run(raw_consume(sys.argv[1], int(sys.argv[2])))
+    print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds}))
