@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import pytest
+from billing_runtime.service import build_runtime
 from billing_runtime.settings import LOCAL_STRIPE_EMULATOR, ServiceSettings
 from pydantic import ValidationError
 
@@ -44,3 +47,12 @@ def test_production_starts_with_real_secrets(monkeypatch):
         environment="production", jwt_secret="s" * 32, stripe_webhook_secret="whsec_x", stripe_api_key="sk_live_x"
     )
     assert settings.stripe_endpoint is None
+
+
+def test_the_outbox_keeps_published_rows_as_long_as_the_environment_says(monkeypatch, tmp_path):
+    assert build_runtime(ServiceSettings(), tmp_path).relay.kept == timedelta(days=7)
+    monkeypatch.setenv("OUTBOX_RETENTION_DAYS", "2.5")
+    assert build_runtime(ServiceSettings(), tmp_path).relay.kept == timedelta(days=2.5)
+    monkeypatch.setenv("OUTBOX_RETENTION_DAYS", "0")
+    with pytest.raises(ValidationError, match="greater than 0"):
+        ServiceSettings()

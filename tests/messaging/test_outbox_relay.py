@@ -5,13 +5,18 @@ import signal
 import subprocess
 import sys
 import uuid
+from datetime import timedelta
 
 import pytest
+from alembic import command
 from billing_runtime.messaging.inbox import first_deliveries
 from billing_runtime.messaging.outbox import OutgoingMessage, add_to_outbox
 from billing_runtime.messaging.producer import create_producer
 from billing_runtime.messaging.relay import OutboxRelay
-from sqlalchemy import text
+from billing_runtime.migrations import alembic_config, upgrade
+from devstack.postgres import scratch_database
+from invoicing.bootstrap import MIGRATIONS
+from sqlalchemy import create_engine, inspect, text
 
 from .conftest import TOPIC, consume
 
@@ -146,3 +151,71 @@ async def test_the_relay_wakes_on_commit_without_waiting_for_its_poll(engine, pr
     finally:
         stopping.set()
         await running
+
+
+async def _outbox_rows(engine) -> set[bytes]:
+    async with engine.connect() as connection:
+        return {bytes(row[0]) for row in await connection.execute(text("SELECT payload FROM outbox"))}
+
+
+async def _stored(engine, *published_days_ago: float | None) -> list[bytes]:
+    """One outbox row per age, published that many days ago (None: not published yet, though
+    written as long ago as the oldest)."""
+    bodies = [f"{n}:{age}".encode() for n, age in enumerate(published_days_ago)]
+    async with engine.begin() as tx:
+        await add_to_outbox(tx, [OutgoingMessage(TOPIC, "ba_old", body, uuid.uuid4()) for body in bodies])
+        for body, age in zip(bodies, published_days_ago, strict=True):
+            await tx.execute(text(
+                "UPDATE outbox SET created_at = now() - interval '30 days', "
+                "published_at = now() - CAST(:age AS interval) WHERE payload = :body"),
+                {"age": None if age is None else timedelta(days=age), "body": body})
+    return bodies
+
+
+async def test_retention_deletes_rows_published_longer_ago_than_kept_and_nothing_else(engine, producer):
+    old = await _stored(engine, *[8.0] * 7, 7.5)
+    kept = await _stored(engine, 6.9, 0.1, None, None)
+
+    relay = OutboxRelay(engine, producer, kept=timedelta(days=7))
+    assert await relay.forget_published(chunk=3) == 8  # in three chunks
+    assert await relay.forget_published() == 0
+
+    assert await _outbox_rows(engine) == set(kept)  # the unpublished ones too, however old
+    assert not set(old) & await _outbox_rows(engine)
+
+
+async def test_a_running_relay_prunes_published_rows(engine, producer):
+    old = await _stored(engine, 10.0, 9.0)
+    relay = OutboxRelay(engine, producer, poll_interval=0.2, kept=timedelta(days=7), prune_interval=0.1)
+    stopping = asyncio.Event()
+    running = asyncio.create_task(relay.run(stopping))
+    try:
+        async with asyncio.timeout(10):
+            while set(old) & await _outbox_rows(engine):
+                await asyncio.sleep(0.1)
+    finally:
+        stopping.set()
+        await running
+
+
+def test_published_rows_must_be_kept_for_some_time():
+    with pytest.raises(ValueError, match="kept for some time"):
+        OutboxRelay(None, None, kept=timedelta(0))  # refused before it touches either
+
+
+def test_published_rows_are_found_by_age_after_upgrading(stack):
+    def indexes(url: str) -> set[str]:
+        engine = create_engine(url)
+        try:
+            with engine.connect() as connection:
+                return {index["name"] for index in inspect(connection).get_indexes("outbox")}
+        finally:
+            engine.dispose()
+
+    with scratch_database(stack.postgres_url, "outbox_age") as url:
+        upgrade(MIGRATIONS, url)
+        assert "outbox_by_published_at" in indexes(url)
+        command.downgrade(alembic_config(MIGRATIONS, url), "messaging_0003")
+        assert "outbox_by_published_at" not in indexes(url)
+        upgrade(MIGRATIONS, url)
+        assert "outbox_by_published_at" in indexes(url)

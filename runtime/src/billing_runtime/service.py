@@ -11,6 +11,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 
@@ -161,7 +162,8 @@ def build_runtime(
         engine=engine,
         broker=create_broker(settings, routers=[router]),
         producer=producer,
-        relay=OutboxRelay(engine, producer, service=settings.service_name),
+        relay=OutboxRelay(engine, producer, service=settings.service_name,
+                          kept=timedelta(days=settings.outbox_retention_days)),
         migrations_dir=migrations_dir,
         subscriptions=subscriptions,
     )

@@ -3,7 +3,7 @@
 from enum import StrEnum
 from typing import ClassVar
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # The development defaults point at the local stack that `make run` starts.
@@ -66,6 +66,8 @@ class ServiceSettings(BaseSettings):
     dashboard_base_url: str = "http://127.0.0.1:3000"
     operator_emails: list[str] = ["operator@billing.local"]
     """Finance operators (close periods, void invoices, edit prices), by verified token email."""
+    outbox_retention_days: float = Field(default=7.0, gt=0)
+    """Published outbox rows are deleted this long after publishing (see `relay.KEPT`)."""
 
     @property
     def stripe_endpoint(self) -> str | None:

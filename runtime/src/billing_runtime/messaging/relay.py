@@ -13,11 +13,17 @@ on the wire, exactly once in effect because every consumer deduplicates by event
 
 One relay per database is active at a time (a PostgreSQL advisory lock), so scaling a service
 to many processes never publishes one account's events out of order.
+
+Retention. Published rows are deleted `kept` after they were published (a week by default,
+`OUTBOX_RETENTION_DAYS`): without it the outbox grows by every event a service ever
+published, one row for each usage event taken over HTTP. Every relay prunes, leading or not
+(a pass that finds the rows gone deletes nothing); rows not yet published are never deleted.
 """
 
 import asyncio
 import contextlib
 import logging
+from datetime import timedelta
 
 import psycopg
 
@@ -43,19 +49,46 @@ PENDING = text(
     """
 )
 MARK_PUBLISHED = text("UPDATE outbox SET published_at = now() WHERE id = ANY(:ids)")
+# By the database's clock, which stamped `published_at`; found through the BRIN on it (messaging_0004).
+FORGET_PUBLISHED = text("""
+DELETE FROM outbox WHERE ctid = ANY(ARRAY(
+    SELECT ctid FROM outbox WHERE published_at < now() - CAST(:kept AS interval) LIMIT :chunk))
+""")
+KEPT = timedelta(days=7)
+"""How long published rows stay: past any retry of a request that published them (the HTTP
+usage intake answers a retried event id from them: see `accept_usage`), and a week to look
+at what went out."""
 
 
 class OutboxRelay:
     def __init__(
         self, engine: AsyncEngine, producer: Producer, *, batch_size: int = 500, poll_interval: float = 1.0,
-        service: str = "",
+        service: str = "", kept: timedelta = KEPT, prune_interval: float = 3600.0,
     ) -> None:
-        """`producer` must be idempotent with acks=all (see `create_producer`) and started by the caller."""
+        """`producer` must be idempotent with acks=all (see `create_producer`) and started by the
+        caller. Published rows are deleted `kept` after publishing, every `prune_interval` seconds."""
+        if kept <= timedelta(0):
+            raise ValueError("published outbox rows must be kept for some time, not " + str(kept))
         self.service = service
         self.engine = engine
         self.producer = producer
         self.batch_size = batch_size
         self.poll_interval = poll_interval
+        self.kept = kept
+        self.prune_interval = prune_interval
+
+    async def forget_published(self, chunk: int = 10_000) -> int:
+        """One pass of retention: delete the rows published more than `kept` ago, `chunk` rows a
+        transaction (so the relay's own updates never wait long behind it); how many."""
+        forgotten = 0
+        while True:
+            async with self.engine.begin() as connection:
+                deleted = (await connection.execute(FORGET_PUBLISHED, {"kept": self.kept, "chunk": chunk})).rowcount
+            forgotten += deleted
+            if deleted < chunk:
+                if forgotten:
+                    log.info("forgot %d outbox rows published more than %s ago", forgotten, self.kept)
+                return forgotten
 
     async def publish_pending(self) -> int:
         """Publish one batch of committed rows; returns how many were published."""
@@ -81,16 +114,31 @@ class OutboxRelay:
         return len(rows)
 
     async def run(self, stopping: asyncio.Event) -> None:
-        """Lead (or wait to lead), then publish as rows commit until `stopping` is set.
+        """Lead (or wait to lead), then publish as rows commit until `stopping` is set; prune
+        published rows meanwhile.
 
         A database that is away (or goes away) is waited for; the rows keep.
         """
+        pruning = asyncio.create_task(self._prune(stopping), name="outbox retention")
+        try:
+            while not stopping.is_set():
+                try:
+                    await self._lead_and_relay(stopping)
+                except (psycopg.Error, OSError) as error:
+                    log.warning("outbox relay lost its database (%s); retrying", error)
+                    await _sleep_unless(stopping, self.poll_interval)
+        finally:
+            pruning.cancel()  # a pass cut short deletes what it deleted; the next one does the rest
+            with contextlib.suppress(asyncio.CancelledError):
+                await pruning
+
+    async def _prune(self, stopping: asyncio.Event) -> None:
         while not stopping.is_set():
             try:
-                await self._lead_and_relay(stopping)
-            except (psycopg.Error, OSError) as error:
-                log.warning("outbox relay lost its database (%s); retrying", error)
-                await _sleep_unless(stopping, self.poll_interval)
+                await self.forget_published()
+            except Exception:  # noqa: BLE001 - the database may be away: the next pass tries again
+                log.exception("could not forget published outbox rows")
+            await _sleep_unless(stopping, self.prune_interval)
 
     async def _lead_and_relay(self, stopping: asyncio.Event) -> None:
         url = make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)

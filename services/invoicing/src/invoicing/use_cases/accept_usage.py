@@ -32,7 +32,10 @@ class Refusal:
 @dataclass
 class UsageAcceptance:
     accepted: list[tuple[int, uuid.UUID]] = field(default_factory=list)
-    """Index in the batch and event id; an id sent before is accepted again and published once."""
+    """Index in the batch and event id. An id sent before is accepted again and published once
+    while the outbox keeps it (`OUTBOX_RETENTION_DAYS`, a week); sent again after that, it is
+    published again, and the usage consumer's inbox (which remembers ids for the whole usage
+    window) counts it once all the same."""
     rejected: list[Refusal] = field(default_factory=list)
 
 
