@@ -1,8 +1,10 @@
 """The service's own PostgreSQL database: engine, readiness and clear connection errors."""
 
 import asyncio
+from collections.abc import Mapping
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import TextClause, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
@@ -34,3 +36,16 @@ def unreachable_message(url: str, error: BaseException) -> str:
         f"Cannot reach the database at {redact(url)} ({reason}); start that PostgreSQL server "
         "or set DATABASE_URL to one that is running."
     )
+
+
+async def delete_in_chunks(engine: AsyncEngine, statement: TextClause, parameters: Mapping[str, Any], chunk: int) -> int:
+    """Run `statement` (a DELETE of at most `:chunk` rows) in a transaction of its own, again
+    and again until it deletes fewer than `chunk`; how many rows it deleted in all. Retention
+    deletes so: the writers of the table never wait long behind it."""
+    deleted_in_all = 0
+    while True:
+        async with engine.begin() as transaction:
+            deleted = (await transaction.execute(statement, {**parameters, "chunk": chunk})).rowcount
+        deleted_in_all += deleted
+        if deleted < chunk:
+            return deleted_in_all

@@ -9,6 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from billing_runtime.array_literals import text_array
+from billing_runtime.database import delete_in_chunks
 
 # One statement whatever the batch size: the ids go as one array literal (one text parameter),
 # so neither SQLAlchemy nor psycopg builds a VALUES list of thousands of rows, nor adapts
@@ -116,10 +117,4 @@ async def forget_processed_before(engine: AsyncEngine, consumer: str, before: da
     past the consumer's dedup window, and refuse events that could be copies of forgotten ones.
     Deletes `chunk` rows per transaction, so the consumer's inserts never wait long behind it.
     """
-    forgotten = 0
-    while True:
-        async with engine.begin() as transaction:
-            deleted = (await transaction.execute(_FORGET, {"consumer": consumer, "before": before, "chunk": chunk})).rowcount
-        forgotten += deleted
-        if deleted < chunk:
-            return forgotten
+    return await delete_in_chunks(engine, _FORGET, {"consumer": consumer, "before": before}, chunk)

@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing_runtime.database import delete_in_chunks
 from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX_CHANNEL
 from billing_runtime.observability.message_spans import ProducerSpans
@@ -80,15 +81,10 @@ class OutboxRelay:
     async def forget_published(self, chunk: int = 10_000) -> int:
         """One pass of retention: delete the rows published more than `kept` ago, `chunk` rows a
         transaction (so the relay's own updates never wait long behind it); how many."""
-        forgotten = 0
-        while True:
-            async with self.engine.begin() as connection:
-                deleted = (await connection.execute(FORGET_PUBLISHED, {"kept": self.kept, "chunk": chunk})).rowcount
-            forgotten += deleted
-            if deleted < chunk:
-                if forgotten:
-                    log.info("forgot %d outbox rows published more than %s ago", forgotten, self.kept)
-                return forgotten
+        forgotten = await delete_in_chunks(self.engine, FORGET_PUBLISHED, {"kept": self.kept}, chunk)
+        if forgotten:
+            log.info("forgot %d outbox rows published more than %s ago", forgotten, self.kept)
+        return forgotten
 
     async def publish_pending(self) -> int:
         """Publish one batch of committed rows; returns how many were published."""
