@@ -168,8 +168,7 @@ def main() -> int:
 
         # Not the broker's first large read either, as L4 and the second L1 never are (a JVM
         # compiles its hot paths as they run): a precaution, no effect beyond the noise was seen.
-        seconds, _ = raw_consume(endpoints.kafka_bootstrap_servers, EVENTS)
-        say(f"warm-up read of every message, not counted: {EVENTS / seconds:,.0f} events/s")
+        baseline(endpoints.kafka_bootstrap_servers, "as a warm-up, not counted")
         l1_before = baseline(endpoints.kafka_bootstrap_servers, "before L4")
 
         env = {**os.environ, **endpoints.service_env("invoicing"), "INVOICING_CLOSE_INTERVAL_SECONDS": "86400",

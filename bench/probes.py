@@ -16,7 +16,6 @@ import psycopg
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.coordinator.protocol import ConsumerProtocolMemberAssignment
 
-from bench import raw_consumer
 from bench.workload import TOPIC
 from invoicing.entrypoints.stream import USAGE_BATCH
 
@@ -138,18 +137,18 @@ async def _assigned(admin: AIOKafkaAdminClient, group: str) -> int:
 
 
 def raw_consume(bootstrap: str, expected: int) -> tuple[float, float]:
-    """L1 in a process of its own (`bench.raw_consumer`, see why there): (seconds from the first
-    message to the last, that process's CPU seconds meanwhile)."""
-    if raw_consumer.BATCH != USAGE_BATCH:
-        raise RuntimeError(f"L1 reads batches of {raw_consumer.BATCH}, the invoicing consumer {USAGE_BATCH}")
-    done = subprocess.run([sys.executable, "-m", "bench.raw_consumer", bootstrap, str(expected)],
+    """L1 in a process of its own (`bench.raw_consumer`, see why there), in `getmany` calls of as
+    many records as the invoicing consumer's batches: (seconds from the first message to the
+    last, that process's CPU seconds meanwhile)."""
+    done = subprocess.run([sys.executable, "-m", "bench.raw_consumer", bootstrap, TOPIC, str(expected), str(USAGE_BATCH)],
                           capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
     figures = json.loads(done.stdout.strip().splitlines()[-1])
     return figures["seconds"], figures["cpu_seconds"]
 
 
 class Aggregates:
-    """Reads invoicing's usage aggregates directly (a plain connection, autocommit, read only)."""
+    """Reads invoicing's usage aggregates directly (a plain connection, autocommit; it writes
+    nothing, and `settle` only vacuums)."""
 
     def __init__(self, url: str) -> None:
         self.connection = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)

@@ -8,7 +8,10 @@ every full collection the million records read here set off again and again. Fro
 collector's walks (`gc.freeze()`), the same imports cost nothing: the heap, not the import, was
 the cost. A baseline slowed by the bench's baggage flattered L4/L1 by about a sixth.
 
-    python -m bench.raw_consumer BOOTSTRAP EVENTS   # prints {"seconds": ..., "cpu_seconds": ...}
+    python -m bench.raw_consumer BOOTSTRAP TOPIC EVENTS BATCH   # prints {"seconds": ..., "cpu_seconds": ...}
+
+BATCH is the most records a `getmany` call takes: the bench gives the invoicing consumer's batch
+size (`USAGE_BATCH`), which this process does not import, to stay bare.
 """
 
 import asyncio
@@ -19,24 +22,18 @@ import uuid
 
 from aiokafka import AIOKafkaConsumer
 
-TOPIC = "usage.recorded"
-BATCH = 40_000
-"""Records a `getmany` call takes at most: as many as the invoicing consumer's batches
-(`invoicing.entrypoints.stream.USAGE_BATCH`; not imported, to keep this process bare; the bench
-checks they are equal)."""
 
-
-async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tuple[float, float]:
-    """Read `expected` messages in a new group. Returns (seconds from the first message to the
-    last, CPU seconds of this process meanwhile)."""
-    consumer = AIOKafkaConsumer(TOPIC, bootstrap_servers=bootstrap, group_id=f"bench-l1-{uuid.uuid4().hex[:8]}",
+async def raw_consume(bootstrap: str, topic: str, expected: int, batch: int, timeout: float = 600) -> tuple[float, float]:
+    """Read `expected` messages of `topic` in a new group, up to `batch` a call. Returns (seconds
+    from the first message to the last, CPU seconds of this process meanwhile)."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"bench-l1-{uuid.uuid4().hex[:8]}",
                                 auto_offset_reset="earliest", enable_auto_commit=False)
     await consumer.start()
     try:
         seen, first, cpu_first = 0, None, 0.0
         deadline = time.monotonic() + timeout
         while seen < expected:
-            batches = await consumer.getmany(timeout_ms=1000, max_records=BATCH)
+            batches = await consumer.getmany(timeout_ms=1000, max_records=batch)
             count = sum(len(records) for records in batches.values())
             if count and first is None:
                 first, cpu_first = time.monotonic(), time.process_time()
@@ -51,5 +48,6 @@ async def raw_consume(bootstrap: str, expected: int, timeout: float = 600) -> tu
 
 
 if __name__ == "__main__":
-    seconds, cpu_seconds = asyncio.run(raw_consume(sys.argv[1], int(sys.argv[2])))
+    bootstrap, topic, expected, batch = sys.argv[1:5]
+    seconds, cpu_seconds = asyncio.run(raw_consume(bootstrap, topic, int(expected), int(batch)))
     print(json.dumps({"seconds": seconds, "cpu_seconds": cpu_seconds}))

@@ -4,12 +4,9 @@ Built by each service's `bootstrap(settings)`; nothing here connects at import t
 """
 
 import asyncio
-import contextlib
 import gc
-import logging
 from collections.abc import AsyncIterator, Callable, Iterable
 from contextlib import asynccontextmanager
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -29,38 +26,14 @@ from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
 from billing_runtime.messaging.subscriptions import EventSubscriptions
 from billing_runtime.settings import ServiceRole, ServiceSettings
-
-
-Worker = Callable[[asyncio.Event], Awaitable[None]]
-"""A background loop: runs until the event is set, and must survive its own errors."""
-
-log = logging.getLogger(__name__)
-
-
-def periodic(one_pass: Callable[[], Awaitable[object]], interval: float, failure: str) -> Worker:
-    """A worker that runs `one_pass` now and then every `interval` seconds until the service
-    stops. A pass that fails is logged with `failure` (the database may be away) and the next
-    one tries again; stopping does not wait out the interval."""
-
-    async def run(stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await one_pass()
-            except Exception:  # noqa: BLE001 - the loop must survive; the next pass tries again
-                log.exception(failure)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stopping.wait(), interval)
-
-    one = getattr(one_pass, "func", one_pass)  # a partial names the function it calls
-    run.__qualname__ = f"periodic {getattr(one, '__qualname__', 'pass')}"  # names the worker's task
-    return run
+from billing_runtime.workers import Worker, periodic  # noqa: F401 - the services' workers import them from here
 
 
 YOUNG_OBJECTS_PER_COLLECTION = 250_000
 """Objects made (less those freed) between two collections of the youngest generation; Python's
 default is 700. About what a usage consumer keeps alive at once (two batches of up to 40,000
-messages, a few tracked objects each): with 20,000 a collection came several times a batch, walked the
-batch's live objects, and the next generation walked them again. In `make bench` that was 1.1 s
+messages, a few tracked objects each): with 20,000 a collection came several times a batch,
+walked the batch's live objects, and the next generation walked them again. In `make bench` that was 1.1 s
 of a consumer process's 11 (about 2 µs an event); with 250,000, one collection of 0.09 s.
 Cyclic garbage waits longer for it: up to this many objects' worth (tens of MiB)."""
 

@@ -36,6 +36,7 @@ from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX_CHANNEL
 from billing_runtime.observability.message_spans import ProducerSpans
 from billing_runtime.observability.metrics import OUTBOX_PUBLISHED
+from billing_runtime.workers import periodic
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +116,8 @@ class OutboxRelay:
 
         A database that is away (or goes away) is waited for; the rows keep.
         """
-        pruning = asyncio.create_task(self._prune(stopping), name="outbox retention")
+        prune = periodic(self.forget_published, self.prune_interval, "could not forget published outbox rows")
+        pruning = asyncio.create_task(prune(stopping), name="outbox retention")
         try:
             while not stopping.is_set():
                 try:
@@ -127,14 +129,6 @@ class OutboxRelay:
             pruning.cancel()  # a pass cut short deletes what it deleted; the next one does the rest
             with contextlib.suppress(asyncio.CancelledError):
                 await pruning
-
-    async def _prune(self, stopping: asyncio.Event) -> None:
-        while not stopping.is_set():
-            try:
-                await self.forget_published()
-            except Exception:  # noqa: BLE001 - the database may be away: the next pass tries again
-                log.exception("could not forget published outbox rows")
-            await _sleep_unless(stopping, self.prune_interval)
 
     async def _lead_and_relay(self, stopping: asyncio.Event) -> None:
         url = make_url(self.engine.url).set(drivername="postgresql").render_as_string(hide_password=False)

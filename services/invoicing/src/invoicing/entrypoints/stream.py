@@ -25,10 +25,10 @@ the consumer catches up; then each aggregate takes one upsert for more events. I
 (10,000 accounts' usage, two consumer processes of about 15,000 aggregates each) a batch of
 20,000 touches about 11,000 aggregates, one of 40,000 about 14,000: 0.35 upserts an event instead
 of 0.55. Three interleaved pairs of runs, 20,000 then 40,000: PostgreSQL 7.5 -> 6.9, 7.5 -> 5.3,
-7.3 -> 5.5 CPU µs an event; L4/L1 0.47 -> 0.48, 0.46 -> 0.63, 0.47 -> 0.56 (against L1 as the bench measured it
-then, inside the bench's process: about a sixth slower than today's bare one); a consumer's peak
-memory 375-390 -> 433-456 MiB (410-490 over 13 runs; its pod's limit is 768 MiB). Earlier, 5,000 gave 33,700 events/s
-and 20,000 48,000."""
+7.3 -> 5.5 CPU µs an event; L4/L1 0.47 -> 0.48, 0.46 -> 0.63, 0.47 -> 0.56 (against L1 as the
+bench measured it then, inside the bench's process: about a sixth slower than today's bare one);
+a consumer's peak memory 375-390 -> 433-456 MiB (410-490 over 13 runs; its pod's limit is 768
+MiB). Earlier, 5,000 gave 33,700 events/s and 20,000 48,000."""
 
 
 def subscribe(events: EventSubscriptions, clock: Clock, window: UsageWindow = UsageWindow()) -> None:
