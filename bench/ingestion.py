@@ -31,6 +31,7 @@ from billing_runtime.database import create_engine
 from billing_runtime.migrations import upgrade
 from devstack.ports import free_port
 from devstack.stack import Stack, StackConfig
+from invoicing.adapters.usage_messages import COMPILED
 from invoicing.bootstrap import MIGRATIONS
 from invoicing.domain.periods import BillingPeriod
 from invoicing.use_cases.close_period import close_period
@@ -184,7 +185,8 @@ def main() -> int:
             log.unlink(missing_ok=True)
             consumers.append(start_consumer(env, free_port(), log))
         l4 = ingest(aggregates, consumers, logs, stack, endpoints.kafka_bootstrap_servers, EVENTS, stream.expected.unique)
-        say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}): "
+        say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}, "
+            f"{'compiled' if COMPILED else 'Python'} usage reader): "
             f"{l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
             f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items())
             + f"; peak memory of a consumer {l4['peak_mib']:.0f} MiB; rebalances in the window {l4['rebalances']}")
@@ -216,7 +218,7 @@ def main() -> int:
         aggregates.close()
         print(json.dumps({
             "events": EVENTS, "accounts": ACCOUNTS, "consumer_processes": CONSUMERS,
-            "event_ids": "v4" if RANDOM_IDS else "v7",
+            "event_ids": "v4" if RANDOM_IDS else "v7", "compiled_reader": COMPILED,
             "l1_events_per_s": round(l1), "l1_before_events_per_s": round(l1_before), "l1_after_events_per_s": round(l1_after),
             "l4_events_per_s": round(l4["rate"]), "ratio": round(l4["rate"] / l1, 3),
             "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),

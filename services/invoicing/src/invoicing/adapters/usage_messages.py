@@ -1,6 +1,6 @@
 """Reading `usage.recorded` messages fast: the one stream whose volume makes reading them matter.
 
-`read_usage_message` decodes the bytes once, straight into small typed structs (msgspec, in C),
+`read_in_python` decodes the bytes once, straight into small typed structs (msgspec, in C),
 checking every rule the contract states: the envelope's fixed attributes, the identifiers' lengths,
 the meter code's pattern, an aware `occurred_at`, the trace context's form, the subject being the
 billing account. It takes only a subset of what `parse_event` takes, and reads it to the same
@@ -11,11 +11,17 @@ of the message). Anything else (a quantity given as a JSON number, another schem
 broken message) is read by `parse_event`, which gives the contracts' envelope or the
 `ContractError` naming what is wrong, so dead letters keep the contracts' reasons.
 
+`read_usage_message` is what the consumer calls: where `make install` could build it (a C compiler
+is there), the compiled reader `_usage_reader.c` reads the plainest messages itself and leaves the
+rest to `read_in_python`; else `read_in_python` reads them all. Compiled, a consumer's CPU per
+event in `make bench` went from 13.8 to 8.2 µs (2026-11-29), reading a message from 3.1 to 1.5 µs.
+
 The usage is read straight into the domain's `Usage`, the one object per event the handler needs.
 The structs are not tracked by the garbage collector (`gc=False`: they never form a cycle): a
 batch holds tens of thousands, and each tracked one is walked at every full collection.
 """
 
+import os
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -78,7 +84,7 @@ _from_iso = datetime.fromisoformat
 _new_tuple = tuple.__new__
 
 
-def read_usage_message(value: bytes):
+def read_in_python(value: bytes):
     """The message as `UsageMessage` when it takes the fast path, else what `parse_event` reads
     (an `Envelope[UsageRecordedV1]`, or it raises the `ContractError`)."""
     try:
@@ -125,3 +131,24 @@ def _meter_code(code: str) -> bool:
     if len(_meter_codes_seen) < 10_000:
         _meter_codes_seen.add(code)
     return True
+
+
+try:  # built by `make install` (services/invoicing/build_reader.py) where a C compiler is
+    from invoicing.adapters import _usage_reader
+except ImportError:  # pragma: no cover - depends on the machine
+    _usage_reader = None
+if os.environ.get("INVOICING_USAGE_READER", "compiled") == "python":
+    _usage_reader = None  # an operator's switch (and the bench's, to compare): every message read in Python
+
+COMPILED = _usage_reader is not None
+"""Whether the compiled reader reads the plainest messages (see `read_usage_message`)."""
+
+if _usage_reader is not None:
+    _usage_reader.configure(Usage, UsageMessage, Decimal, read_in_python)
+    read_usage_message = _usage_reader.read
+    """`read_in_python`'s result, made faster: messages in the plainest form of the contract (ASCII
+    only, no escape in a string, times in UTC with `Z`, no attribute the contract does not name:
+    what producers writing through the contracts send) are read by `_usage_reader.c`, checking
+    the same rules, in less than half the time; it leaves any other to `read_in_python`."""
+else:  # pragma: no cover - depends on the machine
+    read_usage_message = read_in_python

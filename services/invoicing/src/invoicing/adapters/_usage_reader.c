@@ -1,0 +1,451 @@
+/* The compiled reading of `usage.recorded` messages (see usage_messages.py, which loads it).
+ *
+ * `read(value)` reads a message in the plainest form of the contract (ASCII only, no escape in a
+ * string, no offset in a time, no unknown attribute) straight into the `UsageMessage` that
+ * `read_in_python` (usage_messages.py) would give, checking the same rules; any other message goes
+ * to that function as it is. So this file only has to be right about what it takes: whatever it
+ * is not sure of, it leaves. It never reads past the value's bytes, and keeps no state between
+ * messages but the few meter codes it has seen (their text objects, reused).
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <datetime.h>
+#include <stdint.h>
+#include <string.h>
+
+static PyObject *usage_type, *message_type, *decimal_type, *fallback;
+static PyObject *usage_recorded; /* the text "usage.recorded", one object for every message */
+
+#define MAX_METERS 64
+static PyObject *meters[MAX_METERS]; /* meter codes seen, as text objects (reused: hashed once) */
+static int meter_count;
+
+typedef struct {
+    const char *at;
+    Py_ssize_t len;
+    int present; /* the key was there */
+    int null;    /* its value was null */
+} Text;
+
+typedef struct {
+    const unsigned char *p, *end;
+} Cursor;
+
+static inline void skip_space(Cursor *c) {
+    while (c->p < c->end && (*c->p == ' ' || *c->p == '\t' || *c->p == '\n' || *c->p == '\r')) c->p++;
+}
+
+static inline int expect(Cursor *c, unsigned char ch) {
+    skip_space(c);
+    if (c->p >= c->end || *c->p != ch) return 0;
+    c->p++;
+    return 1;
+}
+
+/* Whether none of 8 bytes ends or escapes a string, is a control character or is not ASCII (a
+ * false alarm only sends those bytes through the byte-by-byte check). */
+static inline int plain_word(uint64_t w) {
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    uint64_t quote = w ^ (ones * '"'), backslash = w ^ (ones * '\\');
+    uint64_t found = ((quote - ones) & ~quote) | ((backslash - ones) & ~backslash) | ((w - ones * 0x20) & ~w) | w;
+    return (found & highs) == 0;
+}
+
+/* A JSON string of ASCII without escapes (anything else: 0, and the message is left). */
+static int string(Cursor *c, Text *t) {
+    skip_space(c);
+    if (c->p >= c->end || *c->p != '"') return 0;
+    const unsigned char *start = ++c->p;
+    for (;;) {
+        uint64_t word;
+        while (c->end - c->p >= 8 && (memcpy(&word, c->p, 8), plain_word(word))) c->p += 8;
+        if (c->p >= c->end) return 0;
+        unsigned char ch = *c->p;
+        if (ch == '"') {
+            t->at = (const char *)start;
+            t->len = c->p - start;
+            c->p++;
+            return 1;
+        }
+        if (ch == '\\' || ch < 0x20 || ch >= 0x80) return 0;
+        c->p++;
+    }
+}
+
+/* A string, or null (for the attributes that may be null). */
+static int string_or_null(Cursor *c, Text *t) {
+    skip_space(c);
+    if (c->end - c->p >= 4 && memcmp(c->p, "null", 4) == 0) {
+        c->p += 4;
+        t->null = 1;
+        return 1;
+    }
+    return string(c, t);
+}
+
+static inline int is_key(const Text *key, const char *name, Py_ssize_t len) {
+    return key->len == len && memcmp(key->at, name, len) == 0;
+}
+#define KEY(key, name) is_key(key, name, sizeof(name) - 1)
+
+/* The value of a key once at most: a repeated key is left to the other readers. */
+static int take(Cursor *c, Text *t) {
+    if (t->present) return 0;
+    t->present = 1;
+    return string(c, t);
+}
+
+static int take_or_null(Cursor *c, Text *t) {
+    if (t->present) return 0;
+    t->present = 1;
+    return string_or_null(c, t);
+}
+
+static inline int is_digit(char ch) { return ch >= '0' && ch <= '9'; }
+static inline int is_hex(char ch) { return is_digit(ch) || (ch >= 'a' && ch <= 'f'); }
+
+static int hex_run(const char *s, Py_ssize_t n) {
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!is_hex(s[i])) return 0;
+    return 1;
+}
+
+/* A UUID as `str(UUID)` writes it. */
+static int canonical_uuid(const Text *t) {
+    const char *s = t->at;
+    return t->len == 36 && s[8] == '-' && s[13] == '-' && s[18] == '-' && s[23] == '-' && hex_run(s, 8)
+           && hex_run(s + 9, 4) && hex_run(s + 14, 4) && hex_run(s + 19, 4) && hex_run(s + 24, 12);
+}
+
+/* `[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}`: the contracts' TRACEPARENT_PATTERN. */
+static int traceparent_form(const Text *t) {
+    const char *s = t->at;
+    return t->len == 55 && s[2] == '-' && s[35] == '-' && s[52] == '-' && hex_run(s, 2) && hex_run(s + 3, 32)
+           && hex_run(s + 36, 16) && hex_run(s + 53, 2);
+}
+
+/* `[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*`, at most 100 characters. */
+static int meter_code(const Text *t) {
+    if (t->len < 1 || t->len > 100) return 0;
+    int part_start = 1;
+    for (Py_ssize_t i = 0; i < t->len; i++) {
+        char ch = t->at[i];
+        if (part_start) {
+            if (!(ch >= 'a' && ch <= 'z')) return 0;
+            part_start = 0;
+        } else if (ch == '.') {
+            part_start = 1;
+        } else if (!((ch >= 'a' && ch <= 'z') || is_digit(ch) || ch == '_')) {
+            return 0;
+        }
+    }
+    return !part_start;
+}
+
+/* Digits, maybe a point and digits: 1-20 of them, then 1-18 (as `_fixed_point`). */
+static int fixed_point(const Text *t) {
+    Py_ssize_t i = 0;
+    while (i < t->len && is_digit(t->at[i])) i++;
+    if (i < 1 || i > 20) return 0;
+    if (i == t->len) return 1;
+    if (t->at[i] != '.') return 0;
+    Py_ssize_t decimals = t->len - i - 1;
+    if (decimals < 1 || decimals > 18) return 0;
+    for (Py_ssize_t j = i + 1; j < t->len; j++)
+        if (!is_digit(t->at[j])) return 0;
+    return 1;
+}
+
+static inline int number(const char *s, int n) {
+    int v = 0;
+    for (int i = 0; i < n; i++) v = v * 10 + (s[i] - '0');
+    return v;
+}
+
+/* `YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z` as an aware datetime in UTC; NULL (no exception set) if the
+ * text has another form or names no valid instant. */
+static PyObject *utc_instant(const Text *t) {
+    const char *s = t->at;
+    Py_ssize_t n = t->len;
+    if (n < 20 || n > 27 || n == 21 || s[n - 1] != 'Z') return NULL;
+    static const char form[] = "dddd-dd-ddTdd:dd:dd";
+    for (int i = 0; i < 19; i++)
+        if (form[i] == 'd' ? !is_digit(s[i]) : s[i] != form[i]) return NULL;
+    int micro = 0;
+    if (n > 20) {
+        if (s[19] != '.') return NULL;
+        int digits = (int)(n - 21);
+        for (int i = 0; i < digits; i++) {
+            if (!is_digit(s[20 + i])) return NULL;
+        }
+        micro = number(s + 20, digits);
+        for (int i = digits; i < 6; i++) micro *= 10;
+    }
+    PyObject *at = PyDateTimeAPI->DateTime_FromDateAndTime(
+        number(s, 4), number(s + 5, 2), number(s + 8, 2), number(s + 11, 2), number(s + 14, 2), number(s + 17, 2),
+        micro, PyDateTime_TimeZone_UTC, PyDateTimeAPI->DateTimeType);
+    if (at == NULL) PyErr_Clear(); /* out of range: the other reader says so */
+    return at;
+}
+
+static inline PyObject *ascii_text(const Text *t) {
+    PyObject *text = PyUnicode_New(t->len, 127);
+    if (text != NULL) memcpy(PyUnicode_DATA(text), t->at, t->len);
+    return text;
+}
+
+static PyObject *meter_text(const Text *t) {
+    for (int i = 0; i < meter_count; i++) {
+        PyObject *m = meters[i];
+        if (PyUnicode_GET_LENGTH(m) == t->len && memcmp(PyUnicode_DATA(m), t->at, t->len) == 0) {
+            Py_INCREF(m);
+            return m;
+        }
+    }
+    PyObject *m = ascii_text(t);
+    if (m != NULL && meter_count < MAX_METERS) {
+        Py_INCREF(m);
+        meters[meter_count++] = m;
+    }
+    return m;
+}
+
+/* `{"key": "value", ...}` of strings into a new dict; NULL if it is not such an object (no
+ * exception set) or on a Python error (set). */
+static PyObject *properties(Cursor *c) {
+    if (!expect(c, '{')) return NULL;
+    PyObject *dict = PyDict_New();
+    if (dict == NULL) return NULL;
+    skip_space(c);
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return dict;
+    }
+    for (;;) {
+        Text key = {0}, value = {0};
+        if (!string(c, &key) || !expect(c, ':') || !string(c, &value)) goto refuse;
+        PyObject *k = ascii_text(&key), *v = ascii_text(&value);
+        int failed = k == NULL || v == NULL || PyDict_SetItem(dict, k, v) < 0;
+        Py_XDECREF(k);
+        Py_XDECREF(v);
+        if (failed) goto refuse;
+        skip_space(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (expect(c, '}')) return dict;
+        goto refuse;
+    }
+refuse:
+    Py_DECREF(dict);
+    return NULL;
+}
+
+typedef struct {
+    Text specversion, id, type, source, time, schemaversion, subject, datacontenttype, traceparent, tracestate;
+    Text account, project, meter, quantity, occurred_at;
+    int data, has_properties;
+    PyObject *properties;
+} Fields;
+
+/* The data object; 0 if it is not one this reader takes. */
+static int data(Cursor *c, Fields *f) {
+    if (!expect(c, '{')) return 0;
+    skip_space(c);
+    if (c->p < c->end && *c->p == '}') return 0; /* its fields are required */
+    for (;;) {
+        Text key = {0};
+        if (!string(c, &key) || !expect(c, ':')) return 0;
+        int ok;
+        if (KEY(&key, "billing_account_id")) ok = take(c, &f->account);
+        else if (KEY(&key, "project_id")) ok = take(c, &f->project);
+        else if (KEY(&key, "meter")) ok = take(c, &f->meter);
+        else if (KEY(&key, "quantity")) ok = take(c, &f->quantity);
+        else if (KEY(&key, "occurred_at")) ok = take(c, &f->occurred_at);
+        else if (KEY(&key, "properties") && !f->has_properties) {
+            f->has_properties = 1;
+            f->properties = properties(c);
+            ok = f->properties != NULL;
+        } else ok = 0; /* a field this reader does not know */
+        if (!ok) return 0;
+        skip_space(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        return expect(c, '}');
+    }
+}
+
+/* The envelope; 0 if it is not one this reader takes. */
+static int envelope(Cursor *c, Fields *f) {
+    if (!expect(c, '{')) return 0;
+    for (;;) {
+        Text key = {0};
+        if (!string(c, &key) || !expect(c, ':')) return 0;
+        int ok;
+        if (KEY(&key, "specversion")) ok = take(c, &f->specversion);
+        else if (KEY(&key, "id")) ok = take(c, &f->id);
+        else if (KEY(&key, "type")) ok = take(c, &f->type);
+        else if (KEY(&key, "source")) ok = take(c, &f->source);
+        else if (KEY(&key, "time")) ok = take(c, &f->time);
+        else if (KEY(&key, "subject")) ok = take(c, &f->subject);
+        else if (KEY(&key, "datacontenttype")) ok = take(c, &f->datacontenttype);
+        else if (KEY(&key, "traceparent")) ok = take_or_null(c, &f->traceparent);
+        else if (KEY(&key, "tracestate")) ok = take_or_null(c, &f->tracestate);
+        else if (KEY(&key, "schemaversion") && !f->schemaversion.present) {
+            /* The integer 1 and nothing else: another version is the contracts' to read. */
+            f->schemaversion.present = 1;
+            skip_space(c);
+            ok = c->p < c->end && *c->p == '1';
+            if (ok) {
+                c->p++;
+                ok = c->p < c->end && !is_digit(*c->p) && *c->p != '.' && *c->p != 'e' && *c->p != 'E';
+            }
+        } else if (KEY(&key, "data") && !f->data) {
+            f->data = 1;
+            ok = data(c, f);
+        } else ok = 0;
+        if (!ok) return 0;
+        skip_space(c);
+        if (c->p < c->end && *c->p == ',') {
+            c->p++;
+            continue;
+        }
+        if (!expect(c, '}')) return 0;
+        skip_space(c);
+        return c->p == c->end;
+    }
+}
+
+#define TEXT_IS(t, literal) ((t).len == sizeof(literal) - 1 && memcmp((t).at, literal, sizeof(literal) - 1) == 0)
+
+/* Every rule `read_in_python` checks, on what `envelope` read. */
+static int follows_the_contract(const Fields *f) {
+    return f->specversion.present && TEXT_IS(f->specversion, "1.0") && f->type.present
+           && TEXT_IS(f->type, "usage.recorded") && f->source.present && f->source.len >= 1 && f->time.present
+           && f->schemaversion.present && f->subject.present && f->subject.len >= 1 && f->subject.len <= 128
+           && f->data && (!f->datacontenttype.present || TEXT_IS(f->datacontenttype, "application/json"))
+           && (!f->traceparent.present || f->traceparent.null || traceparent_form(&f->traceparent))
+           && (!f->tracestate.present || f->tracestate.null || f->tracestate.len <= 512)
+           && f->id.present && canonical_uuid(&f->id)
+           && f->account.present && f->account.len == f->subject.len
+           && memcmp(f->account.at, f->subject.at, f->subject.len) == 0
+           && f->project.present && f->project.len >= 1 && f->project.len <= 128
+           && f->meter.present && meter_code(&f->meter) && f->quantity.present && fixed_point(&f->quantity)
+           && f->occurred_at.present;
+}
+
+/* The message, or NULL: with an exception set on a Python error, without one when it is left. */
+static PyObject *read_plain(const char *value, Py_ssize_t size) {
+    Cursor c = {(const unsigned char *)value, (const unsigned char *)value + size};
+    Fields f = {0};
+    PyObject *at = NULL, *time = NULL, *id = NULL, *subject = NULL, *project = NULL, *meter = NULL;
+    PyObject *quantity_text = NULL, *quantity = NULL, *traceparent = NULL, *usage = NULL, *message = NULL;
+    if (!envelope(&c, &f) || !follows_the_contract(&f)) goto done;
+    if ((at = utc_instant(&f.occurred_at)) == NULL) goto done;
+    if (f.time.len == f.occurred_at.len && memcmp(f.time.at, f.occurred_at.at, f.time.len) == 0) {
+        time = at;
+        Py_INCREF(time);
+    } else if ((time = utc_instant(&f.time)) == NULL) {
+        goto done;
+    }
+    if (f.properties == NULL && (f.properties = PyDict_New()) == NULL) goto done;
+    if ((id = ascii_text(&f.id)) == NULL || (subject = ascii_text(&f.subject)) == NULL
+        || (project = ascii_text(&f.project)) == NULL || (meter = meter_text(&f.meter)) == NULL
+        || (quantity_text = ascii_text(&f.quantity)) == NULL
+        || (quantity = PyObject_CallOneArg(decimal_type, quantity_text)) == NULL)
+        goto done;
+    if (f.traceparent.present && !f.traceparent.null) {
+        if ((traceparent = ascii_text(&f.traceparent)) == NULL) goto done;
+    } else {
+        traceparent = Py_None;
+        Py_INCREF(traceparent);
+    }
+    /* The usage named tuple, made as `tuple.__new__(Usage, ...)` makes it. */
+    usage = ((PyTypeObject *)usage_type)->tp_alloc((PyTypeObject *)usage_type, 7);
+    if (usage == NULL) goto done;
+    PyObject *items[] = {subject, project, meter, quantity, at, f.properties, traceparent};
+    for (int i = 0; i < 7; i++) {
+        Py_INCREF(items[i]);
+        PyTuple_SET_ITEM(usage, i, items[i]);
+    }
+    PyObject *args[] = {id, usage_recorded, subject, time, traceparent, usage};
+    message = PyObject_Vectorcall(message_type, args, 6, NULL);
+done:
+    Py_XDECREF(f.properties);
+    Py_XDECREF(at);
+    Py_XDECREF(time);
+    Py_XDECREF(id);
+    Py_XDECREF(subject);
+    Py_XDECREF(project);
+    Py_XDECREF(meter);
+    Py_XDECREF(quantity_text);
+    Py_XDECREF(quantity);
+    Py_XDECREF(traceparent);
+    Py_XDECREF(usage);
+    return message;
+}
+
+static PyObject *read_message(PyObject *module, PyObject *value) {
+    if (fallback == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    if (PyBytes_CheckExact(value)) {
+        PyObject *message = read_plain(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value));
+        if (message != NULL || PyErr_Occurred()) return message;
+    }
+    return PyObject_CallOneArg(fallback, value);
+}
+
+static PyObject *read_plain_only(PyObject *module, PyObject *value) {
+    if (!PyBytes_CheckExact(value)) {
+        PyErr_SetString(PyExc_TypeError, "bytes expected");
+        return NULL;
+    }
+    if (fallback == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "configure() first");
+        return NULL;
+    }
+    PyObject *message = read_plain(PyBytes_AS_STRING(value), PyBytes_GET_SIZE(value));
+    if (message != NULL || PyErr_Occurred()) return message;
+    Py_RETURN_NONE;
+}
+
+static PyObject *configure(PyObject *module, PyObject *args) {
+    PyObject *usage, *message, *decimal, *other;
+    if (!PyArg_ParseTuple(args, "O!OOO", &PyType_Type, &usage, &message, &decimal, &other)) return NULL;
+    if (!PyType_IsSubtype((PyTypeObject *)usage, &PyTuple_Type)) {
+        PyErr_SetString(PyExc_TypeError, "the usage type must be a tuple (a named tuple)");
+        return NULL;
+    }
+    Py_INCREF(usage);
+    Py_INCREF(message);
+    Py_INCREF(decimal);
+    Py_INCREF(other);
+    Py_XSETREF(usage_type, usage);
+    Py_XSETREF(message_type, message);
+    Py_XSETREF(decimal_type, decimal);
+    Py_XSETREF(fallback, other);
+    Py_RETURN_NONE;
+}
+
+static PyMethodDef methods[] = {
+    {"configure", configure, METH_VARARGS,
+     "configure(usage_type, message_type, decimal_type, fallback): what to make, and who reads the rest."},
+    {"read", read_message, METH_O, "read(value): the message as `UsageMessage`, by this reader or by the fallback."},
+    {"read_plain", read_plain_only, METH_O, "read_plain(value): the message, or None if this reader leaves it."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_usage_reader", NULL, -1, methods};
+
+PyMODINIT_FUNC PyInit__usage_reader(void) {
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) return NULL;
+    usage_recorded = PyUnicode_InternFromString("usage.recorded");
+    if (usage_recorded == NULL) return NULL;
+    return PyModule_Create(&module);
+}
