@@ -13,8 +13,10 @@ broken message) is read by `parse_event`, which gives the contracts' envelope or
 
 `read_usage_message` is what the consumer calls: where `make install` could build it (a C compiler
 is there), the compiled reader `_usage_reader.c` reads the plainest messages itself and leaves the
-rest to `read_in_python`; else `read_in_python` reads them all. Compiled, a consumer's CPU per
-event in `make bench` went from 13.8 to 8.2 µs (2026-11-29), reading a message from 3.1 to 1.5 µs.
+rest to `read_in_python`; else `read_in_python` reads them all. In three interleaved pairs of `make
+bench` runs (2026-11-29), Python then compiled: a consumer's CPU per event 11.3 -> 9.2, 11.6 -> 8.8,
+11.4 -> 9.9 µs; L4/L1 0.385 -> 0.471, 0.396 -> 0.435, 0.371 -> 0.473. Alone, on 200,000 of the
+bench's messages, reading one took 3.1 µs in Python and 1.5 compiled.
 
 The usage is read straight into the domain's `Usage`, the one object per event the handler needs.
 The structs are not tracked by the garbage collector (`gc=False`: they never form a cycle): a

@@ -36,7 +36,7 @@ MiB). Earlier, 5,000 gave 33,700 events/s and 20,000 48,000."""
 
 def subscribe(events: EventSubscriptions, clock: Clock, window: UsageWindow = UsageWindow()) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
-    if not COMPILED:  # correct either way, but a consumer takes about 1.7 times the CPU per event
+    if not COMPILED:  # correct either way, but a consumer takes about a quarter more CPU per event
         log.warning("the compiled usage reader is not built (services/invoicing/build_reader.py): usage is read in Python")
 
     # The busiest topic is read with a faster reading of the same contract (see usage_messages).
