@@ -147,21 +147,22 @@ def raw_consume(bootstrap: str, expected: int) -> tuple[float, float]:
 
 
 class Aggregates:
-    """Reads invoicing's usage aggregates directly (a plain connection, autocommit; it writes
-    nothing, and `settle` only vacuums)."""
+    """Reads what invoicing counted directly: the view usage_totals, the aggregates plus the
+    increments not folded yet (a plain connection, autocommit; it writes nothing, and `settle`
+    only vacuums)."""
 
     def __init__(self, url: str) -> None:
         self.connection = psycopg.connect(url.replace("+psycopg", ""), autocommit=True)
 
     def events_counted(self, project: str) -> int:
         row = self.connection.execute(
-            "SELECT coalesce(sum(event_count), 0) FROM usage_aggregates WHERE project_id = %s", (project,)).fetchone()
+            "SELECT coalesce(sum(event_count), 0) FROM usage_totals WHERE project_id = %s", (project,)).fetchone()
         return int(row[0])
 
     def counts_by_account(self, first: str, last: str) -> dict[str, int]:
         """Events counted per account with an id in [first, last] (the primary key's range, so cheap)."""
         rows = self.connection.execute(
-            "SELECT billing_account_id, sum(event_count) FROM usage_aggregates "
+            "SELECT billing_account_id, sum(event_count) FROM usage_totals "
             "WHERE billing_account_id BETWEEN %s AND %s GROUP BY 1", (first, last)).fetchall()
         return {account: int(count) for account, count in rows}
 
@@ -169,7 +170,7 @@ class Aggregates:
         """Whether every aggregate equals its expected sum and count (and no other exists);
         with the number of aggregates that differ."""
         rows = self.connection.execute(
-            "SELECT billing_account_id, project_id, meter, quantity, event_count FROM usage_aggregates "
+            "SELECT billing_account_id, project_id, meter, quantity, event_count FROM usage_totals "
             "WHERE project_id = %s", (project,)).fetchall()
         found = {(a, p, m): (q, c) for a, p, m, q, c in rows}
         keys = set(found) | set(hundredths)

@@ -88,7 +88,7 @@ def _holds_partitions(port: int) -> bool:
 
 def _totals(url: str) -> dict[tuple[str, str], Decimal]:
     with psycopg.connect(url.replace("+psycopg", "")) as connection:
-        rows = connection.execute("SELECT billing_account_id, meter, sum(quantity) FROM usage_aggregates "
+        rows = connection.execute("SELECT billing_account_id, meter, sum(quantity) FROM usage_totals "
                                   "WHERE billing_account_id LIKE 'ba_scale%' GROUP BY 1, 2").fetchall()
     return {(account, meter): total for account, meter, total in rows}
 

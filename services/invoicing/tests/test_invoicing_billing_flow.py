@@ -24,7 +24,7 @@ from billing_runtime.messaging.producer import Producer
 from billing_runtime.messaging.tables import OUTBOX
 from sqlalchemy import select
 
-from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_AGGREGATES
+from invoicing.adapters.tables import INVOICE_LINES, INVOICES, USAGE_TOTALS
 from invoicing.entrypoints import stream
 from invoicing.use_cases.close_period import close_period
 
@@ -74,7 +74,7 @@ def snapshot(account: str, currency: str, version: int, at):
 
 async def aggregates(engine, account: str) -> dict:
     async with engine.connect() as connection:
-        rows = await connection.execute(select(USAGE_AGGREGATES).where(USAGE_AGGREGATES.c.billing_account_id == account))
+        rows = await connection.execute(select(USAGE_TOTALS).where(USAGE_TOTALS.c.billing_account_id == account))
         return {(r.project_id, r.meter, r.period_start): r.quantity for r in rows}
 
 

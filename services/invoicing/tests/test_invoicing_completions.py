@@ -13,7 +13,7 @@ from billing_runtime.messaging.tables import OUTBOX
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from invoicing.adapters.tables import USAGE_AGGREGATES
+from invoicing.adapters.tables import USAGE_TOTALS
 from invoicing.domain.usage import Usage
 from invoicing.entrypoints.http import create_app
 from invoicing.settings import InvoicingSettings
@@ -140,8 +140,8 @@ async def test_late_usage_is_billed_on_the_next_invoice_naming_its_period(engine
     assert [i.amount_due for i in first if i.billing_account_id == account["id"]] == [412]
     await use(engine, account["id"], "prj", "compute.vcpu_hours", "50", at)  # after finalizing: late
     async with engine.connect() as connection:
-        flagged = (await connection.execute(select(USAGE_AGGREGATES.c.late_unbilled).where(
-            USAGE_AGGREGATES.c.billing_account_id == account["id"]))).scalar()
+        flagged = (await connection.execute(select(USAGE_TOTALS.c.late_unbilled).where(
+            USAGE_TOTALS.c.billing_account_id == account["id"]))).scalar()
     assert flagged is True
     await use(engine, account["id"], "prj", "compute.vcpu_hours", "10", next_period + timedelta(days=1))
 
@@ -153,8 +153,8 @@ async def test_late_usage_is_billed_on_the_next_invoice_naming_its_period(engine
         (far_period.start, Decimal("50"), 206), (next_period, Decimal("10"), 41)]
     assert second.amount_due == 247 and "late usage of " + far_period.label in second.lines[0].price_terms
     async with engine.connect() as connection:  # billed now: the late flag is cleared
-        flags = (await connection.execute(select(USAGE_AGGREGATES.c.period_start, USAGE_AGGREGATES.c.late_unbilled).where(
-            USAGE_AGGREGATES.c.billing_account_id == account["id"]))).all()
+        flags = (await connection.execute(select(USAGE_TOTALS.c.period_start, USAGE_TOTALS.c.late_unbilled).where(
+            USAGE_TOTALS.c.billing_account_id == account["id"]))).all()
     assert sorted(flags) == [(far_period.start, False), (next_period, False)]
 
     detail = client.get(f"/v1/invoices/{second.id}", headers=bearer(account["viewer"], settings)).json()

@@ -126,5 +126,5 @@ async def test_an_event_id_written_in_two_forms_is_one_event_counted_once(engine
     await consumer.consume([as_delivery(3, sent[1]), as_delivery(4, sent[0])])  # across batches
     async with engine.connect() as connection:
         counted = (await connection.execute(text(
-            "SELECT quantity, event_count FROM usage_aggregates WHERE billing_account_id = :a"), {"a": account})).one()
+            "SELECT quantity, event_count FROM usage_totals WHERE billing_account_id = :a"), {"a": account})).one()
     assert tuple(counted) == (Decimal(11), 2)

@@ -9,7 +9,7 @@ from billing_contracts import ProjectLinkedV1
 from billing_runtime.clock import FixedClock
 from sqlalchemy import select
 
-from invoicing.adapters.tables import USAGE_AGGREGATES
+from invoicing.adapters.tables import USAGE_TOTALS
 from invoicing.domain.project_links import ProjectLink, account_paying_at, billed_to_payers
 from invoicing.domain.usage import Usage
 from invoicing.use_cases.record_usage import record_usage
@@ -64,8 +64,8 @@ async def test_usage_of_a_moved_project_is_counted_for_the_account_paying_when_i
         await record_usage(usage, tx, FixedClock(far_period.end))
 
     async with engine.connect() as connection:
-        rows = await connection.execute(select(USAGE_AGGREGATES.c.billing_account_id, USAGE_AGGREGATES.c.quantity,
-                                               USAGE_AGGREGATES.c.event_count)
-                                        .where(USAGE_AGGREGATES.c.project_id == project))
+        rows = await connection.execute(select(USAGE_TOTALS.c.billing_account_id, USAGE_TOTALS.c.quantity,
+                                               USAGE_TOTALS.c.event_count)
+                                        .where(USAGE_TOTALS.c.project_id == project))
         counted = {row.billing_account_id: (row.quantity, row.event_count) for row in rows}
     assert counted == {first: (Decimal(12), 2), second: (Decimal(24), 2)}

@@ -26,7 +26,7 @@ WINDOW = UsageWindow(max_ahead=timedelta(hours=1), dedup=timedelta(days=40))
 async def counted(engine, account: str) -> tuple:
     async with engine.connect() as connection:
         return tuple((await connection.execute(text(
-            "SELECT quantity, event_count FROM usage_aggregates WHERE billing_account_id = :a"), {"a": account})).one())
+            "SELECT quantity, event_count FROM usage_totals WHERE billing_account_id = :a"), {"a": account})).one())
 
 
 async def test_a_copy_counts_once_while_remembered_and_is_refused_once_forgotten(private_database, usage_consumer, stack):

@@ -13,7 +13,7 @@ from billing_runtime.messaging.tables import OUTBOX
 from billing_runtime.observability import tracing
 from sqlalchemy import select
 
-from invoicing.adapters.tables import USAGE_AGGREGATES
+from invoicing.adapters.tables import USAGE_TOTALS
 from invoicing.domain.usage import Usage
 from invoicing.entrypoints.scheduler import close_due_periods
 from invoicing.use_cases.close_period import close_period
@@ -35,8 +35,8 @@ async def test_an_invoice_finalization_links_to_the_latest_trace_of_each_aggrega
     async with engine.begin() as tx:  # a later batch: this aggregate's trace is now the latest one's
         await record_usage([Usage(account, "prj_1", "compute.vcpu_hours", Decimal(2), at, {}, traceparent(latest)),
                             Usage(account, "prj_1", "network.egress_gb", Decimal(1), at, {}, traceparent(other_meter))], tx, clock)
-        stored = set((await tx.execute(select(USAGE_AGGREGATES.c.traceparent)
-                                       .where(USAGE_AGGREGATES.c.billing_account_id == account))).scalars())
+        stored = set((await tx.execute(select(USAGE_TOTALS.c.traceparent)
+                                       .where(USAGE_TOTALS.c.billing_account_id == account))).scalars())
     assert {p.split("-")[1] for p in stored} == {latest, other_meter}
 
     async with engine.begin() as tx:

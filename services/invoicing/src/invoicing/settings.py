@@ -15,6 +15,10 @@ class InvoicingSettings(ServiceSettings):
 
     invoicing_close_interval_seconds: float = Field(default=60.0, gt=0)
     """How often the scheduler looks for billing periods to close (INVOICING_CLOSE_INTERVAL_SECONDS)."""
+    invoicing_fold_interval_seconds: float = Field(default=5.0, gt=0)
+    """How often a consumer folds the usage counted since into the aggregates
+    (INVOICING_FOLD_INTERVAL_SECONDS; see usage_ledger). Longer folds more batches at once (less
+    work for PostgreSQL while catching up) and leaves more increments for reads to add up."""
     invoicing_grace_period_hours: float = Field(default=1.0, ge=0)
     """How long after a period ends the scheduler waits for late usage before closing it
     (INVOICING_GRACE_PERIOD_HOURS). Usage arriving later still counts: on the next invoice."""

@@ -22,6 +22,7 @@ from sqlalchemy import (
     UniqueConstraint,
     any_,
     bindparam,
+    func,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
@@ -51,6 +52,42 @@ USAGE_AGGREGATES = Table(
     Column("traceparent", Text),
     # Closing a period looks its usage up by period first.
     Index("usage_aggregates_by_period", "period_start", "billing_account_id"),
+)
+
+USAGE_INCREMENTS = Table(
+    "usage_increments",
+    METADATA,
+    # What batches of usage added, not yet folded into usage_aggregates (usage_ledger.fold_usage):
+    # appended by COPY, so no key and no index; emptied by every fold.
+    Column("billing_account_id", Text, nullable=False),
+    Column("project_id", Text, nullable=False),
+    Column("meter", Text, nullable=False),
+    Column("period_start", DateTime(timezone=True), nullable=False),
+    Column("quantity", Numeric, nullable=False),
+    Column("event_count", BigInteger, nullable=False),
+    Column("max_quantity", Numeric, nullable=False),
+    Column("traceparent", Text),
+    Column("added_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # (vacuumed by count of dead rows, not by share: see the migration invoicing_0007)
+)
+
+VIEWS = MetaData()
+"""Views (made by the migrations, read through these descriptions, never created from them)."""
+
+USAGE_TOTALS = Table(
+    "usage_totals",
+    VIEWS,
+    # What was counted: usage_aggregates plus usage_increments not folded yet, one row per
+    # aggregate, increments of an invoiced period flagged late as the fold will flag them.
+    Column("billing_account_id", Text, primary_key=True),
+    Column("project_id", Text, primary_key=True),
+    Column("meter", Text, primary_key=True),
+    Column("period_start", DateTime(timezone=True), primary_key=True),
+    Column("quantity", Numeric),
+    Column("event_count", BigInteger),
+    Column("max_quantity", Numeric),
+    Column("late_unbilled", Boolean),
+    Column("traceparent", Text),
 )
 
 USAGE_UNIQUE_VALUES = Table(
