@@ -4,8 +4,8 @@
  * string, no offset in a time, no unknown attribute) straight into the `UsageMessage` that
  * `read_in_python` (usage_messages.py) would give, checking the same rules; any other message goes
  * to that function as it is. So this file only has to be right about what it takes: whatever it
- * is not sure of, it leaves. It never reads past the value's bytes, and keeps no state between
- * messages but the few meter codes it has seen (their text objects, reused).
+ * is not sure of, it leaves. It never reads past the value's bytes, and keeps nothing between
+ * messages but the identifiers and quantities it read lately (immutable objects, reused).
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -16,9 +16,13 @@
 static PyObject *usage_type, *message_type, *decimal_type, *fallback;
 static PyObject *usage_recorded; /* the text "usage.recorded", one object for every message */
 
-#define MAX_METERS 64
-static PyObject *meters[MAX_METERS]; /* meter codes seen, as text objects (reused: hashed once) */
-static int meter_count;
+#define SLOTS 8192 /* a power of two */
+/* The identifiers (accounts, projects, meters) and quantities read lately, by their text: a
+ * stream repeats them, so each is made once and reused (hashed once too), not made per message.
+ * Direct-mapped: a text takes the slot of its hash, and a newer text in that slot replaces it. */
+static PyObject *texts[SLOTS];
+static PyObject *quantity_texts[SLOTS], *quantities[SLOTS];
+static PyObject *empty_properties; /* one read-only empty mapping for every message without properties */
 
 typedef struct {
     const char *at;
@@ -194,20 +198,39 @@ static inline PyObject *ascii_text(const Text *t) {
     return text;
 }
 
-static PyObject *meter_text(const Text *t) {
-    for (int i = 0; i < meter_count; i++) {
-        PyObject *m = meters[i];
-        if (PyUnicode_GET_LENGTH(m) == t->len && memcmp(PyUnicode_DATA(m), t->at, t->len) == 0) {
-            Py_INCREF(m);
-            return m;
-        }
+static inline size_t slot_of(const Text *t) {
+    uint32_t h = 2166136261u; /* FNV-1a */
+    for (Py_ssize_t i = 0; i < t->len; i++) h = (h ^ (unsigned char)t->at[i]) * 16777619u;
+    return h & (SLOTS - 1);
+}
+
+static inline int same_text(PyObject *text, const Text *t) {
+    return text != NULL && PyUnicode_GET_LENGTH(text) == t->len && memcmp(PyUnicode_DATA(text), t->at, t->len) == 0;
+}
+
+/* The text object of an identifier, reused if it was read lately. */
+static PyObject *identifier(const Text *t) {
+    size_t slot = slot_of(t);
+    if (same_text(texts[slot], t)) return Py_NewRef(texts[slot]);
+    PyObject *text = ascii_text(t);
+    if (text != NULL) Py_XSETREF(texts[slot], Py_NewRef(text));
+    return text;
+}
+
+/* `Decimal(quantity)`, reused if the same text was read lately (a Decimal never changes). */
+static PyObject *quantity(const Text *t) {
+    size_t slot = slot_of(t);
+    if (same_text(quantity_texts[slot], t)) return Py_NewRef(quantities[slot]);
+    PyObject *text = ascii_text(t);
+    if (text == NULL) return NULL;
+    PyObject *value = PyObject_CallOneArg(decimal_type, text);
+    if (value != NULL) {
+        Py_XSETREF(quantity_texts[slot], text);
+        Py_XSETREF(quantities[slot], Py_NewRef(value));
+    } else {
+        Py_DECREF(text);
     }
-    PyObject *m = ascii_text(t);
-    if (m != NULL && meter_count < MAX_METERS) {
-        Py_INCREF(m);
-        meters[meter_count++] = m;
-    }
-    return m;
+    return value;
 }
 
 /* `{"key": "value", ...}` of strings into a new dict; NULL if it is not such an object (no
@@ -219,7 +242,8 @@ static PyObject *properties(Cursor *c) {
     skip_space(c);
     if (c->p < c->end && *c->p == '}') {
         c->p++;
-        return dict;
+        Py_DECREF(dict);
+        return Py_NewRef(empty_properties);
     }
     for (;;) {
         Text key = {0}, value = {0};
@@ -342,7 +366,7 @@ static PyObject *read_plain(const char *value, Py_ssize_t size) {
     Cursor c = {(const unsigned char *)value, (const unsigned char *)value + size};
     Fields f = {0};
     PyObject *at = NULL, *time = NULL, *id = NULL, *subject = NULL, *project = NULL, *meter = NULL;
-    PyObject *quantity_text = NULL, *quantity = NULL, *traceparent = NULL, *usage = NULL, *message = NULL;
+    PyObject *amount = NULL, *traceparent = NULL, *usage = NULL, *message = NULL;
     if (!envelope(&c, &f) || !follows_the_contract(&f)) goto done;
     if ((at = utc_instant(&f.occurred_at)) == NULL) goto done;
     if (f.time.len == f.occurred_at.len && memcmp(f.time.at, f.occurred_at.at, f.time.len) == 0) {
@@ -351,11 +375,10 @@ static PyObject *read_plain(const char *value, Py_ssize_t size) {
     } else if ((time = utc_instant(&f.time)) == NULL) {
         goto done;
     }
-    if (f.properties == NULL && (f.properties = PyDict_New()) == NULL) goto done;
-    if ((id = ascii_text(&f.id)) == NULL || (subject = ascii_text(&f.subject)) == NULL
-        || (project = ascii_text(&f.project)) == NULL || (meter = meter_text(&f.meter)) == NULL
-        || (quantity_text = ascii_text(&f.quantity)) == NULL
-        || (quantity = PyObject_CallOneArg(decimal_type, quantity_text)) == NULL)
+    if (f.properties == NULL) f.properties = Py_NewRef(empty_properties);
+    if ((id = ascii_text(&f.id)) == NULL || (subject = identifier(&f.subject)) == NULL
+        || (project = identifier(&f.project)) == NULL || (meter = identifier(&f.meter)) == NULL
+        || (amount = quantity(&f.quantity)) == NULL)
         goto done;
     if (f.traceparent.present && !f.traceparent.null) {
         if ((traceparent = ascii_text(&f.traceparent)) == NULL) goto done;
@@ -366,7 +389,7 @@ static PyObject *read_plain(const char *value, Py_ssize_t size) {
     /* The usage named tuple, made as `tuple.__new__(Usage, ...)` makes it. */
     usage = ((PyTypeObject *)usage_type)->tp_alloc((PyTypeObject *)usage_type, 7);
     if (usage == NULL) goto done;
-    PyObject *items[] = {subject, project, meter, quantity, at, f.properties, traceparent};
+    PyObject *items[] = {subject, project, meter, amount, at, f.properties, traceparent};
     for (int i = 0; i < 7; i++) {
         Py_INCREF(items[i]);
         PyTuple_SET_ITEM(usage, i, items[i]);
@@ -381,8 +404,7 @@ done:
     Py_XDECREF(subject);
     Py_XDECREF(project);
     Py_XDECREF(meter);
-    Py_XDECREF(quantity_text);
-    Py_XDECREF(quantity);
+    Py_XDECREF(amount);
     Py_XDECREF(traceparent);
     Py_XDECREF(usage);
     return message;
@@ -415,8 +437,8 @@ static PyObject *read_plain_only(PyObject *module, PyObject *value) {
 }
 
 static PyObject *configure(PyObject *module, PyObject *args) {
-    PyObject *usage, *message, *decimal, *other;
-    if (!PyArg_ParseTuple(args, "O!OOO", &PyType_Type, &usage, &message, &decimal, &other)) return NULL;
+    PyObject *usage, *message, *decimal, *other, *empty;
+    if (!PyArg_ParseTuple(args, "O!OOOO", &PyType_Type, &usage, &message, &decimal, &other, &empty)) return NULL;
     if (!PyType_IsSubtype((PyTypeObject *)usage, &PyTuple_Type)) {
         PyErr_SetString(PyExc_TypeError, "the usage type must be a tuple (a named tuple)");
         return NULL;
@@ -429,12 +451,18 @@ static PyObject *configure(PyObject *module, PyObject *args) {
     Py_XSETREF(message_type, message);
     Py_XSETREF(decimal_type, decimal);
     Py_XSETREF(fallback, other);
+    Py_XSETREF(empty_properties, Py_NewRef(empty));
+    for (int i = 0; i < SLOTS; i++) { /* made with another Decimal type, maybe */
+        Py_CLEAR(quantity_texts[i]);
+        Py_CLEAR(quantities[i]);
+    }
     Py_RETURN_NONE;
 }
 
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS,
-     "configure(usage_type, message_type, decimal_type, fallback): what to make, and who reads the rest."},
+     "configure(usage_type, message_type, decimal_type, fallback, empty_properties): what to make, and who reads the "
+     "rest."},
     {"read", read_message, METH_O, "read(value): the message as `UsageMessage`, by this reader or by the fallback."},
     {"read_plain", read_plain_only, METH_O, "read_plain(value): the message, or None if this reader leaves it."},
     {NULL, NULL, 0, NULL},

@@ -27,6 +27,7 @@ import os
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Annotated, Literal
 
 import msgspec
@@ -146,7 +147,7 @@ COMPILED = _usage_reader is not None
 """Whether the compiled reader reads the plainest messages (see `read_usage_message`)."""
 
 if _usage_reader is not None:
-    _usage_reader.configure(Usage, UsageMessage, Decimal, read_in_python)
+    _usage_reader.configure(Usage, UsageMessage, Decimal, read_in_python, MappingProxyType({}))
     read_usage_message = _usage_reader.read
     """`read_in_python`'s result, made faster: messages in the plainest form of the contract (ASCII
     only, no escape in a string, times in UTC with `Z`, no attribute the contract does not name:
