@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 
 USAGE_BATCH = 40_000
 """Most usage events a transaction counts. A batch is what is waiting, so it is large only while
-the consumer catches up; then each aggregate takes one upsert for more events. In `make bench`
+the consumer catches up; then each aggregate takes one increment for more events. (The figures
+below are from when a batch upserted its aggregates directly: it now appends increments, which
+a fold adds up later; see usage_ledger.) In `make bench`
 (10,000 accounts' usage, two consumer processes of about 15,000 aggregates each) a batch of
 20,000 touches about 11,000 aggregates, one of 40,000 about 14,000: 0.35 upserts an event instead
 of 0.55. Three interleaved pairs of runs, 20,000 then 40,000: PostgreSQL 7.5 -> 6.9, 7.5 -> 5.3,

@@ -11,7 +11,8 @@ from invoicing.domain.usage import Usage, UsageWindow, aggregate_usage
 
 
 async def record_usage(usages: Iterable[Usage], tx: AsyncConnection, clock: Clock, window: UsageWindow = UsageWindow()) -> None:
-    """Aggregate in memory, then one upsert-add per (account, project, meter, month).
+    """Aggregate in memory, then one increment per (account, project, meter, month), which a
+    fold adds to its aggregate later (see usage_ledger).
 
     The caller dedups events (the kit's inbox, in the same transaction). Writes nothing and
     raises if any usage cannot be counted: `UnknownMeter`, `UsageFromTheFuture` or `UsageTooOld`
