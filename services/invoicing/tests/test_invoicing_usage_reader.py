@@ -111,6 +111,12 @@ def test_near_the_plainest_form_it_takes_only_what_python_takes_and_to_the_same_
     assert taken > 100  # changed digits and letters inside the values are still plain messages
 
 
+def test_empty_objects_are_left_to_the_contracts_refusal():
+    for value in (b"{}", message().split(b'"data": ')[0] + b'"data": {}}'):
+        assert read_plain(value) is None
+        assert outcome(read_usage_message, value) == outcome(read_in_python, value)
+
+
 def test_other_than_bytes_goes_to_python():
     value = PLAIN["as the contracts write it"]
     assert read_usage_message(bytearray(value)) == read_in_python(value)

@@ -273,26 +273,21 @@ typedef struct {
     PyObject *properties;
 } Fields;
 
-/* The data object; 0 if it is not one this reader takes. */
-static int data(Cursor *c, Fields *f) {
+/* Reads the value of one member of an object (its key read); 0 if this reader does not take it. */
+typedef int (*Member)(Cursor *c, const Text *key, Fields *f);
+
+/* An object, each member read by `member`; 0 if it is not one this reader takes (which members
+ * must be there is `follows_the_contract`'s to say). */
+static int object(Cursor *c, Fields *f, Member member) {
     if (!expect(c, '{')) return 0;
     skip_space(c);
-    if (c->p < c->end && *c->p == '}') return 0; /* its fields are required */
+    if (c->p < c->end && *c->p == '}') {
+        c->p++;
+        return 1;
+    }
     for (;;) {
         Text key = {0};
-        if (!string(c, &key) || !expect(c, ':')) return 0;
-        int ok;
-        if (KEY(&key, "billing_account_id")) ok = take(c, &f->account);
-        else if (KEY(&key, "project_id")) ok = take(c, &f->project);
-        else if (KEY(&key, "meter")) ok = take(c, &f->meter);
-        else if (KEY(&key, "quantity")) ok = take(c, &f->quantity);
-        else if (KEY(&key, "occurred_at")) ok = take(c, &f->occurred_at);
-        else if (KEY(&key, "properties") && !f->has_properties) {
-            f->has_properties = 1;
-            f->properties = properties(c);
-            ok = f->properties != NULL;
-        } else ok = 0; /* a field this reader does not know */
-        if (!ok) return 0;
+        if (!string(c, &key) || !expect(c, ':') || !member(c, &key, f)) return 0;
         skip_space(c);
         if (c->p < c->end && *c->p == ',') {
             c->p++;
@@ -302,45 +297,50 @@ static int data(Cursor *c, Fields *f) {
     }
 }
 
-/* The envelope; 0 if it is not one this reader takes. */
-static int envelope(Cursor *c, Fields *f) {
-    if (!expect(c, '{')) return 0;
-    for (;;) {
-        Text key = {0};
-        if (!string(c, &key) || !expect(c, ':')) return 0;
-        int ok;
-        if (KEY(&key, "specversion")) ok = take(c, &f->specversion);
-        else if (KEY(&key, "id")) ok = take(c, &f->id);
-        else if (KEY(&key, "type")) ok = take(c, &f->type);
-        else if (KEY(&key, "source")) ok = take(c, &f->source);
-        else if (KEY(&key, "time")) ok = take(c, &f->time);
-        else if (KEY(&key, "subject")) ok = take(c, &f->subject);
-        else if (KEY(&key, "datacontenttype")) ok = take(c, &f->datacontenttype);
-        else if (KEY(&key, "traceparent")) ok = take_or_null(c, &f->traceparent);
-        else if (KEY(&key, "tracestate")) ok = take_or_null(c, &f->tracestate);
-        else if (KEY(&key, "schemaversion") && !f->schemaversion.present) {
-            /* The integer 1 and nothing else: another version is the contracts' to read. */
-            f->schemaversion.present = 1;
-            skip_space(c);
-            ok = c->p < c->end && *c->p == '1';
-            if (ok) {
-                c->p++;
-                ok = c->p < c->end && !is_digit(*c->p) && *c->p != '.' && *c->p != 'e' && *c->p != 'E';
-            }
-        } else if (KEY(&key, "data") && !f->data) {
-            f->data = 1;
-            ok = data(c, f);
-        } else ok = 0;
-        if (!ok) return 0;
-        skip_space(c);
-        if (c->p < c->end && *c->p == ',') {
-            c->p++;
-            continue;
-        }
-        if (!expect(c, '}')) return 0;
-        skip_space(c);
-        return c->p == c->end;
+static int data_member(Cursor *c, const Text *key, Fields *f) {
+    if (KEY(key, "billing_account_id")) return take(c, &f->account);
+    if (KEY(key, "project_id")) return take(c, &f->project);
+    if (KEY(key, "meter")) return take(c, &f->meter);
+    if (KEY(key, "quantity")) return take(c, &f->quantity);
+    if (KEY(key, "occurred_at")) return take(c, &f->occurred_at);
+    if (KEY(key, "properties") && !f->has_properties) {
+        f->has_properties = 1;
+        f->properties = properties(c);
+        return f->properties != NULL;
     }
+    return 0; /* a field this reader does not know */
+}
+
+static int envelope_member(Cursor *c, const Text *key, Fields *f) {
+    if (KEY(key, "specversion")) return take(c, &f->specversion);
+    if (KEY(key, "id")) return take(c, &f->id);
+    if (KEY(key, "type")) return take(c, &f->type);
+    if (KEY(key, "source")) return take(c, &f->source);
+    if (KEY(key, "time")) return take(c, &f->time);
+    if (KEY(key, "subject")) return take(c, &f->subject);
+    if (KEY(key, "datacontenttype")) return take(c, &f->datacontenttype);
+    if (KEY(key, "traceparent")) return take_or_null(c, &f->traceparent);
+    if (KEY(key, "tracestate")) return take_or_null(c, &f->tracestate);
+    if (KEY(key, "schemaversion") && !f->schemaversion.present) {
+        /* The integer 1 and nothing else: another version is the contracts' to read. */
+        f->schemaversion.present = 1;
+        skip_space(c);
+        if (c->p >= c->end || *c->p != '1') return 0;
+        c->p++;
+        return c->p < c->end && !is_digit(*c->p) && *c->p != '.' && *c->p != 'e' && *c->p != 'E';
+    }
+    if (KEY(key, "data") && !f->data) {
+        f->data = 1;
+        return object(c, f, data_member);
+    }
+    return 0;
+}
+
+/* The envelope, and nothing after it but spaces; 0 if it is not one this reader takes. */
+static int envelope(Cursor *c, Fields *f) {
+    if (!object(c, f, envelope_member)) return 0;
+    skip_space(c);
+    return c->p == c->end;
 }
 
 #define TEXT_IS(t, literal) ((t).len == sizeof(literal) - 1 && memcmp((t).at, literal, sizeof(literal) - 1) == 0)
