@@ -114,7 +114,7 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
     if not tallies:
         return
     await _lock_periods_for_counting(tx, (key.period for key in tallies))
-    starts = {period: period.start.isoformat() for period in {k.period for k in tallies}}  # a month or two a batch
+    starts = _period_starts(tallies)
     rows = "".join([
         f"{_copy_text(k.billing_account_id)}\t{_copy_text(k.project_id)}\t{_copy_text(k.meter)}\t{starts[k.period]}\t"
         f"{t.quantity}\t{t.events}\t{t.max_quantity}\t{_NULL if t.traceparent is None else _copy_text(t.traceparent)}\n"
@@ -122,24 +122,31 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
     driver = (await tx.get_raw_connection()).driver_connection
     async with driver.cursor() as cursor, cursor.copy(_COPY_INCREMENTS) as copy:
         await copy.write(rows)
-    # In key order, so two transactions adding the same values cannot deadlock.
-    values = sorted(((k.billing_account_id, k.project_id, k.meter, k.period.start, v), k)
-                    for k, t in tallies.items() for v in t.unique_values)
+    # In key order, so two transactions adding the same values cannot deadlock. Sorted by plain
+    # tuples: UsageKey's generated comparisons cost more than the rest of the sort.
+    keys = sorted((k for k, t in tallies.items() if t.unique_values),
+                  key=lambda k: (k.billing_account_id, k.project_id, k.meter, k.period.start))
+    values = [(k, v) for k in keys for v in sorted(tallies[k].unique_values)]
     if values:
-        await tx.execute(_ADD_UNIQUE_VALUES, {**_key_columns([k for _, k in values]),
-                                              "values": text_array(sort_key[-1] for sort_key, _ in values)})
+        await tx.execute(_ADD_UNIQUE_VALUES, {**_key_columns([k for k, _ in values]), "values": text_array(v for _, v in values)})
+
+
+def _period_starts(keys: Iterable[UsageKey]) -> dict[BillingPeriod, str]:
+    """Each period's start as text, made once per period (a month or two a batch), not per key."""
+    return {period: period.start.isoformat() for period in {k.period for k in keys}}
 
 
 def _key_columns(keys: list[UsageKey]) -> dict[str, str]:
-    starts = {period: period.start.isoformat() for period in {k.period for k in keys}}  # a month or two a batch
+    starts = _period_starts(keys)
     return {
         "accounts": text_array(k.billing_account_id for k in keys), "projects": text_array(k.project_id for k in keys),
         "meters": text_array(k.meter for k in keys), "periods": text_array(starts[k.period] for k in keys),
     }
 
 
-def _late_before(period_start: datetime):
-    return and_(A.c.late_unbilled, A.c.period_start < period_start)
+def _late_before(period_start: datetime, X=A):
+    """Late usage of periods before `period_start` not billed yet, in the aggregates or (`T`) in all that was counted."""
+    return and_(X.c.late_unbilled, X.c.period_start < period_start)
 
 
 async def accounts_to_invoice(tx: AsyncConnection, period_start: datetime) -> list[str]:
@@ -168,20 +175,19 @@ async def periods_with_uninvoiced_usage(tx: AsyncConnection, starting_before: da
 
 async def usage_of(tx: AsyncConnection, billing_account_id: str, period_start: datetime) -> list[MeteredUsage]:
     """All the usage counted of the account in the period, folded or not."""
-    return await _metered(tx, and_(T.c.billing_account_id == billing_account_id, T.c.period_start == period_start), T)
+    return await _metered(tx, and_(T.c.billing_account_id == billing_account_id, T.c.period_start == period_start))
 
 
 async def usage_by_account(tx: AsyncConnection, accounts: Sequence[str], period_start: datetime) -> dict[str, list[MeteredUsage]]:
     """What was counted of many accounts in the period, folded or not, in one query (accounts
     without usage are left out): closing's after its fold, a draft's as it is."""
-    return await _metered_by_account(tx, and_(among(T.c.billing_account_id, accounts), T.c.period_start == period_start), T)
+    return await _metered_by_account(tx, and_(among(T.c.billing_account_id, accounts), T.c.period_start == period_start))
 
 
 async def late_usage_by_account(tx: AsyncConnection, accounts: Sequence[str], before: datetime) -> dict[str, list[LateUsage]]:
     """Per account, its grown aggregates of periods before `before` (folded or not), with what its
     invoice lines billed of each so far (two queries for all the accounts)."""
-    late_before = and_(T.c.late_unbilled, T.c.period_start < before)
-    grown = await _metered_by_account(tx, and_(among(T.c.billing_account_id, accounts), late_before), T)
+    grown = await _metered_by_account(tx, and_(among(T.c.billing_account_id, accounts), _late_before(before, T)))
     if not grown:
         return {}
     L = INVOICE_LINES
@@ -217,19 +223,18 @@ async def mark_late_billed(tx: AsyncConnection, late: Mapping[str, Iterable[Late
     await tx.execute(_MARK_LATE_BILLED, {**_key_columns(keys), "events": plain_array(u.events for _, u in billed)})
 
 
-async def _metered(tx: AsyncConnection, where, table=A) -> list[MeteredUsage]:
-    return [usage for usages in (await _metered_by_account(tx, where, table)).values() for usage in usages]
+async def _metered(tx: AsyncConnection, where) -> list[MeteredUsage]:
+    return [usage for usages in (await _metered_by_account(tx, where)).values() for usage in usages]
 
 
-async def _metered_by_account(tx: AsyncConnection, where, table=A) -> dict[str, list[MeteredUsage]]:
-    """From the aggregates (`A`), or from all that was counted (`T`, the view)."""
-    X = table
-    unique = (select(func.count()).where(U.c.billing_account_id == X.c.billing_account_id, U.c.project_id == X.c.project_id,
-                                         U.c.meter == X.c.meter, U.c.period_start == X.c.period_start)
+async def _metered_by_account(tx: AsyncConnection, where) -> dict[str, list[MeteredUsage]]:
+    """All that was counted (the view `T`, folded or not) where `where` says, per account."""
+    unique = (select(func.count()).where(U.c.billing_account_id == T.c.billing_account_id, U.c.project_id == T.c.project_id,
+                                         U.c.meter == T.c.meter, U.c.period_start == T.c.period_start)
               .scalar_subquery())
-    query = (select(X.c.billing_account_id, X.c.project_id, X.c.meter, X.c.period_start, X.c.quantity, X.c.event_count,
-                    X.c.max_quantity, unique.label("unique_count"))
-             .where(where).order_by(X.c.billing_account_id, X.c.period_start, X.c.project_id, X.c.meter))
+    query = (select(T.c.billing_account_id, T.c.project_id, T.c.meter, T.c.period_start, T.c.quantity, T.c.event_count,
+                    T.c.max_quantity, unique.label("unique_count"))
+             .where(where).order_by(T.c.billing_account_id, T.c.period_start, T.c.project_id, T.c.meter))
     by_account: dict[str, list[MeteredUsage]] = defaultdict(list)
     for r in await tx.execute(query):
         by_account[r.billing_account_id].append(MeteredUsage(
@@ -239,4 +244,4 @@ async def _metered_by_account(tx: AsyncConnection, where, table=A) -> dict[str, 
 
 async def counters_of(connection: AsyncConnection, billing_account_id: str, period_starts: list[datetime]) -> list[MeteredUsage]:
     """What was counted (with the event counts) of the account in the given periods, folded or not."""
-    return await _metered(connection, and_(T.c.billing_account_id == billing_account_id, T.c.period_start.in_(period_starts)), T)
+    return await _metered(connection, and_(T.c.billing_account_id == billing_account_id, T.c.period_start.in_(period_starts)))

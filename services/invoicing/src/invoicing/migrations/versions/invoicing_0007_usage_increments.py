@@ -41,6 +41,8 @@ SET quantity = a.quantity + excluded.quantity,
 
 
 def upgrade() -> None:
+    # Emptied by every fold: vacuumed by its count of dead rows, not by a share of a table that is
+    # mostly dead rows between two folds.
     op.execute("""
         CREATE TABLE usage_increments (
             billing_account_id text NOT NULL,
@@ -54,7 +56,6 @@ def upgrade() -> None:
             added_at timestamptz NOT NULL DEFAULT now()
         ) WITH (autovacuum_vacuum_scale_factor = 0.0, autovacuum_vacuum_threshold = 100000)
     """)
-    # Emptied by every fold: vacuumed by row count, not by a share of a table that is mostly dead.
     op.execute("""
         CREATE VIEW usage_totals AS
         SELECT billing_account_id, project_id, meter, period_start,
