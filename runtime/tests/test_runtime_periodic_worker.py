@@ -3,7 +3,7 @@ logged and tried again, and a stop that does not wait out the interval."""
 
 import asyncio
 
-from billing_runtime.service import periodic
+from billing_runtime.workers import periodic
 
 
 async def test_a_failed_pass_is_logged_the_next_one_runs_and_stopping_ends_it_at_once(caplog):

@@ -26,7 +26,7 @@ from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
 from billing_runtime.messaging.subscriptions import EventSubscriptions
 from billing_runtime.settings import ServiceRole, ServiceSettings
-from billing_runtime.workers import Worker, periodic  # noqa: F401 - the services' workers import them from here
+from billing_runtime.workers import Worker
 
 
 YOUNG_OBJECTS_PER_COLLECTION = 250_000

@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import partial
 
 from billing_runtime.clock import Clock
-from billing_runtime.service import Worker, periodic
+from billing_runtime.workers import Worker, periodic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from accounts.use_cases.close_settled_accounts import close_settled_accounts

@@ -7,7 +7,7 @@ from functools import partial
 
 from billing_runtime.clock import Clock
 from billing_runtime.messaging.inbox import forget_processed_before
-from billing_runtime.service import Worker, periodic
+from billing_runtime.workers import Worker, periodic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invoicing.domain.usage import UsageWindow

@@ -6,7 +6,7 @@ from functools import partial
 
 from billing_runtime.clock import Clock
 from billing_runtime.observability import tracing
-from billing_runtime.service import Worker, periodic
+from billing_runtime.workers import Worker, periodic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invoicing.use_cases.close_period import close_period

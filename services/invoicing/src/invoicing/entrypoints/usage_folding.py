@@ -4,7 +4,7 @@ time, the others skip their pass), so that the increments stay few whatever the 
 import logging
 from functools import partial
 
-from billing_runtime.service import Worker, periodic
+from billing_runtime.workers import Worker, periodic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from invoicing.use_cases.fold_counted_usage import fold_counted_usage

@@ -4,7 +4,7 @@ from datetime import timedelta
 from functools import partial
 
 from billing_runtime.clock import Clock
-from billing_runtime.service import Worker, periodic
+from billing_runtime.workers import Worker, periodic
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from notifications.use_cases.expire_held_events import expire_held_events

@@ -6,7 +6,7 @@ import logging
 from datetime import timedelta
 
 from billing_runtime.clock import Clock
-from billing_runtime.service import Worker
+from billing_runtime.workers import Worker
 
 from payments.domain.ports import ChargeLedger, PaymentGateway
 from payments.domain.retries import RetrySchedule
