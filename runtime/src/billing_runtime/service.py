@@ -16,6 +16,7 @@ from fastapi import APIRouter, FastAPI
 from faststream.kafka import KafkaBroker, KafkaRouter
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from billing_runtime.allocator import keep_freed_memory
 from billing_runtime.broker import create_broker, start_broker
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
@@ -85,6 +86,7 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
         running: list[asyncio.Task[None]] = []
         settle_heap()
         if consuming:
+            keep_freed_memory()  # batches of tens of MiB: not faulted in page by page each time
             await runtime.producer.start()
             await start_broker(runtime.broker)
             loops = [runtime.relay.run, *runtime.workers]
