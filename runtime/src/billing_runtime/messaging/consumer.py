@@ -22,6 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from operator import attrgetter, itemgetter
 
 from billing_contracts import ContractError, Envelope
 from psycopg.errors import UndefinedColumn, UndefinedTable
@@ -37,6 +38,8 @@ from billing_runtime.observability.message_spans import consuming, consuming_bat
 from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FAILED
 
 log = logging.getLogger(__name__)
+_ID = attrgetter("id")
+_ENVELOPE = itemgetter(1)
 
 Handler = Callable[[list[Envelope], AsyncConnection], Awaitable[None]]
 """Applies fresh (never seen) events in the open transaction it is given."""
@@ -132,7 +135,7 @@ class IdempotentConsumer:
         if len(readable) > 1:
             try:
                 with consuming_batch(self.name, readable):
-                    await self._apply([envelope for _, envelope in readable], handler, after)
+                    await self._apply(list(map(_ENVELOPE, readable)), handler, after)
                 return
             except Exception as error:
                 if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
@@ -186,9 +189,10 @@ class IdempotentConsumer:
 
     async def _apply(self, envelopes: list[Envelope], handler: Handler, after: BatchBefore | None = None) -> None:
         async with self.engine.begin() as transaction:
-            keys = list(map(event_key, [e.id for e in envelopes]))
-            if after is None:
+            keys = list(map(event_key, map(_ID, envelopes)))
+            if after is None or after.event_ids.isdisjoint(keys):  # nearly always: batches do not overlap
                 fresh_keys = await self.inbox.first_deliveries(transaction, keys)
+                await await_batch_before(after)  # the effects keep the order of the stream
             else:
                 # Recorded while the batch before is applied: all but the events also in it,
                 # whose rows that batch holds (waiting for them here while that batch might
@@ -197,11 +201,14 @@ class IdempotentConsumer:
                 await await_batch_before(after)  # the effects keep the order of the stream
                 if shared := [k for k in keys if k in after.event_ids]:
                     fresh_keys |= await self.inbox.first_deliveries(transaction, shared)
-            fresh: list[Envelope] = []
-            for key, envelope in zip(keys, envelopes, strict=True):  # a duplicate inside the batch counts once too
-                if key in fresh_keys:
-                    fresh.append(envelope)
-                    fresh_keys.discard(key)
+            if len(fresh_keys) == len(envelopes):  # each one new, and none twice in the batch: all, as they came
+                fresh = envelopes
+            else:
+                fresh = []
+                for key, envelope in zip(keys, envelopes, strict=True):  # a duplicate inside the batch counts once too
+                    if key in fresh_keys:
+                        fresh.append(envelope)
+                        fresh_keys.discard(key)
             if fresh:
                 await handler(fresh, transaction)
         # Counted and remembered once the transaction committed: what was applied is applied.
