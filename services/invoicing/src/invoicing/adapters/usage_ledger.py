@@ -16,6 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import attrgetter
 
 from billing_runtime.array_literals import plain_array, text_array
 from sqlalchemy import and_, exists, func, or_, select, text
@@ -98,6 +99,7 @@ ON CONFLICT DO NOTHING
 _COPY_INCREMENTS = ("COPY usage_increments (billing_account_id, project_id, meter, period_start, quantity, event_count,"
                     " max_quantity, traceparent) FROM STDIN")
 _NULL = "\\N"
+_TRACE = attrgetter("traceparent")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -113,12 +115,8 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
     """
     if not tallies:
         return
-    await _lock_periods_for_counting(tx, (key.period for key in tallies))
-    starts = _period_starts(tallies)
-    rows = "".join([
-        f"{_copy_text(k.billing_account_id)}\t{_copy_text(k.project_id)}\t{_copy_text(k.meter)}\t{starts[k.period]}\t"
-        f"{t.quantity}\t{t.events}\t{t.max_quantity}\t{_NULL if t.traceparent is None else _copy_text(t.traceparent)}\n"
-        for k, t in tallies.items()])
+    periods, rows = _increment_rows(tallies)
+    await _lock_periods_for_counting(tx, periods)
     driver = (await tx.get_raw_connection()).driver_connection
     async with driver.cursor() as cursor, cursor.copy(_COPY_INCREMENTS) as copy:
         await copy.write(rows)
@@ -129,6 +127,34 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
     values = [(k, v) for k in keys for v in sorted(tallies[k].unique_values)]
     if values:
         await tx.execute(_ADD_UNIQUE_VALUES, {**_key_columns([k for k, _ in values]), "values": text_array(v for _, v in values)})
+
+
+def _increment_rows(tallies: Mapping[UsageKey, Tally]) -> tuple[set[BillingPeriod], str]:
+    """The tallies' periods, and their rows in COPY's text format.
+
+    A batch's keys are in a period or two, so a period's start is written once, when the period
+    changes (hashing a period, a dataclass, cost more than the rest of a row). Identifiers and
+    traces are checked for what COPY must escape once for all the rows: nearly always, each row
+    then has its seven tabs and one line end, and its only backslash is a null trace's `\\N`;
+    if not, the rows are written again, each value escaped."""
+    periods: set[BillingPeriod] = set()
+    period = start = None
+    rows = []
+    for (account, project, meter, key_period), (quantity, events, top, _, trace) in tallies.items():
+        if key_period is not period:
+            period, start = key_period, key_period.start.isoformat()
+            periods.add(period)
+        rows.append(f"{account}\t{project}\t{meter}\t{start}\t{quantity}\t{events}\t{top}\t{_NULL if trace is None else trace}\n")
+    text = "".join(rows)
+    count = len(rows)
+    nulls = list(map(_TRACE, tallies.values())).count(None)
+    if text.count("\t") != 7 * count or text.count("\n") != count or "\r" in text or text.count("\\") != nulls:
+        text = "".join([
+            f"{_copy_text(k.billing_account_id)}\t{_copy_text(k.project_id)}\t{_copy_text(k.meter)}\t"
+            f"{k.period.start.isoformat()}\t{t.quantity}\t{t.events}\t{t.max_quantity}\t"
+            f"{_NULL if t.traceparent is None else _copy_text(t.traceparent)}\n"
+            for k, t in tallies.items()])
+    return periods, text
 
 
 def _period_starts(keys: Iterable[UsageKey]) -> dict[BillingPeriod, str]:
