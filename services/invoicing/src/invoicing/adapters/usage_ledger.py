@@ -132,11 +132,23 @@ async def add_usage(tx: AsyncConnection, tallies: Mapping[UsageKey, Tally]) -> N
 def _increment_rows(tallies: Mapping[UsageKey, Tally]) -> tuple[set[BillingPeriod], str]:
     """The tallies' periods, and their rows in COPY's text format.
 
-    A batch's keys are in a period or two, so a period's start is written once, when the period
-    changes (hashing a period, a dataclass, cost more than the rest of a row). Identifiers and
-    traces are checked for what COPY must escape once for all the rows: nearly always, each row
-    then has its seven tabs and one line end, and its only backslash is a null trace's `\\N`;
-    if not, the rows are written again, each value escaped."""
+    Identifiers and traces are checked for what COPY must escape once for all the rows: nearly
+    always, each row then has its seven tabs and one line end, and its only backslash is a null
+    trace's `\\N`; if not, the rows are written again from escaped values."""
+    periods, text = _rows(tallies)
+    nulls = list(map(_TRACE, tallies.values())).count(None)
+    if text.count("\t") != 7 * len(tallies) or text.count("\n") != len(tallies) or "\r" in text or text.count("\\") != nulls:
+        _, text = _rows({
+            UsageKey(_copy_text(k.billing_account_id), _copy_text(k.project_id), _copy_text(k.meter), k.period):
+                t if t.traceparent is None else t._replace(traceparent=_copy_text(t.traceparent))
+            for k, t in tallies.items()})
+    return periods, text
+
+
+def _rows(tallies: Mapping[UsageKey, Tally]) -> tuple[set[BillingPeriod], str]:
+    """The periods, and the rows with the values as they are. A batch's keys are in a period or
+    two, so a period's start is written when the period changes (hashing a period, a dataclass,
+    cost more than the rest of a row)."""
     periods: set[BillingPeriod] = set()
     period = start = None
     rows = []
@@ -145,25 +157,11 @@ def _increment_rows(tallies: Mapping[UsageKey, Tally]) -> tuple[set[BillingPerio
             period, start = key_period, key_period.start.isoformat()
             periods.add(period)
         rows.append(f"{account}\t{project}\t{meter}\t{start}\t{quantity}\t{events}\t{top}\t{_NULL if trace is None else trace}\n")
-    text = "".join(rows)
-    count = len(rows)
-    nulls = list(map(_TRACE, tallies.values())).count(None)
-    if text.count("\t") != 7 * count or text.count("\n") != count or "\r" in text or text.count("\\") != nulls:
-        text = "".join([
-            f"{_copy_text(k.billing_account_id)}\t{_copy_text(k.project_id)}\t{_copy_text(k.meter)}\t"
-            f"{k.period.start.isoformat()}\t{t.quantity}\t{t.events}\t{t.max_quantity}\t"
-            f"{_NULL if t.traceparent is None else _copy_text(t.traceparent)}\n"
-            for k, t in tallies.items()])
-    return periods, text
-
-
-def _period_starts(keys: Iterable[UsageKey]) -> dict[BillingPeriod, str]:
-    """Each period's start as text, made once per period (a month or two a batch), not per key."""
-    return {period: period.start.isoformat() for period in {k.period for k in keys}}
+    return periods, "".join(rows)
 
 
 def _key_columns(keys: list[UsageKey]) -> dict[str, str]:
-    starts = _period_starts(keys)
+    starts = {period: period.start.isoformat() for period in {k.period for k in keys}}  # a month or two a batch
     return {
         "accounts": text_array(k.billing_account_id for k in keys), "projects": text_array(k.project_id for k in keys),
         "meters": text_array(k.meter for k in keys), "periods": text_array(starts[k.period] for k in keys),
