@@ -1,5 +1,6 @@
 """The idempotent consumer's memory: which events already had their effect."""
 
+from binascii import unhexlify
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from uuid import UUID
@@ -62,15 +63,16 @@ class Inbox:
     """Fewer ids than this go the careful way at once: it costs little, and it logs no conflict."""
 
     def __init__(self, consumer: str, remembered: int = 200_000) -> None:
-        if any(c in consumer for c in "\\\t\n\r"):
-            raise ValueError(f"a consumer name is a plain name, not {consumer!r}")  # then COPY needs no escaping
         self.consumer = consumer
         self.remembered = remembered
         # Two generations, the older dropped whole when the newer is full: forgetting id by id
         # (an ordered dict's oldest first) cost 3% of the consumer.
         self._recent: set[str] = set()
         self._older: set[str] = set()
-        self._copy_rows_end = f"\t{consumer}\n"
+        # A row of COPY's binary format (see `_binary_rows`): its field count (2), the id's length
+        # (16) and bytes (zeros here), the consumer's name's length and bytes.
+        name = consumer.encode()
+        self._row = b"\x00\x02" + (16).to_bytes(4, "big") + bytes(16) + len(name).to_bytes(4, "big") + name
 
     def remember(self, keys: Iterable[str]) -> None:
         """Keys (`event_key`) of events whose transaction committed (their ids are recorded:
@@ -90,18 +92,62 @@ class Inbox:
         unknown = [key for key in keys if key not in recent and key not in older]
         if not unknown:
             return set()
+        rows = self._binary_rows(unknown)
+        if rows is None:  # not all canonical UUIDs: no event id is, in practice (see `event_key`)
+            return await first_deliveries(transaction, self.consumer, unknown)
         driver = (await transaction.get_raw_connection()).driver_connection
         async with driver.cursor() as cursor:
             await cursor.execute("SAVEPOINT inbox_copy")
             try:
-                # Rows of COPY's text format: canonical UUIDs and a plain name need no escaping.
-                async with cursor.copy("COPY inbox (event_id, consumer) FROM STDIN") as copy:
-                    await copy.write(self._copy_rows_end.join(unknown) + self._copy_rows_end)
+                async with cursor.copy("COPY inbox (event_id, consumer) FROM STDIN (FORMAT BINARY)") as copy:
+                    await copy.write(rows)
             except UniqueViolation:
                 await cursor.execute("ROLLBACK TO SAVEPOINT inbox_copy")
                 return await first_deliveries(transaction, self.consumer, unknown)
             await cursor.execute("RELEASE SAVEPOINT inbox_copy")
         return set(unknown)
+
+    def _binary_rows(self, keys: list[str]) -> bytes | None:
+        """The rows (`keys`, this consumer) in COPY's binary format, or None unless every key is a
+        UUID's canonical text (36 characters, hex digits with dashes after the 8th, 12th, 16th and
+        20th).
+
+        PostgreSQL reads a UUID's text two digits at a time, each with `strtoul`, after splitting
+        the text format's lines and fields; binary rows give it the 16 bytes. Counting the bench's
+        usage in batches of 40,000 on a real PostgreSQL (three interleaved pairs), PostgreSQL took
+        2.95-3.20 CPU µs an event with text rows and 2.16-2.66 with these. They are made for the
+        whole batch at once, about 0.11 µs an id (a Python step per id would cost more than
+        PostgreSQL saves): the keys' digits in one `unhexlify`, each of the 16 bytes then set
+        across every row with one slice assignment. The checks come first, because a key of
+        another shape would shift every row after it."""
+        count = len(keys)
+        try:  # the keys, one a line: then every key's dashes and its line end have known places
+            text = "\n".join(keys).encode("ascii")
+        except UnicodeEncodeError:
+            return None
+        if len(text) != 37 * count - 1 or text[36::37] != b"\n" * (count - 1) or any(
+                text[place::37] != b"-" * count for place in (8, 13, 18, 23)):
+            return None
+        digits = text.translate(None, b"-\n")
+        if len(digits) != 32 * count:  # a dash or a line end elsewhere: no key had only those
+            return None
+        try:
+            ids = unhexlify(digits)
+        except ValueError:  # a character that is not a hex digit
+            return None
+        row = self._row
+        rows = bytearray(row * count)
+        for byte in range(16):
+            rows[_ID_START + byte::len(row)] = ids[byte::16]
+        return _BINARY_COPY_HEADER + rows + _BINARY_COPY_TRAILER
+
+
+_BINARY_COPY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(4) + bytes(4)
+"""The signature, then no flags and no header extension."""
+_BINARY_COPY_TRAILER = b"\xff\xff"
+"""A field count of -1: no more rows."""
+_ID_START = 6
+"""Where a row's id begins, after its field count and the id's length."""
 
 
 _FORGET = text("""
