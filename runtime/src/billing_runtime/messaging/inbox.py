@@ -125,11 +125,13 @@ class Inbox:
             text = "\n".join(keys).encode("ascii")
         except UnicodeEncodeError:
             return None
-        if len(text) != 37 * count - 1 or text[36::37] != b"\n" * (count - 1) or any(
-                text[place::37] != b"-" * count for place in (8, 13, 18, 23)):
+        # Line ends in their places make every key but the last 36 characters long (a last one
+        # longer would put a character in the next place); dashes in theirs, four in each; then
+        # 32 digits a key are left only if no key has a dash or a line end elsewhere, nor is short.
+        if text[36::37] != b"\n" * (count - 1) or any(text[place::37] != b"-" * count for place in (8, 13, 18, 23)):
             return None
         digits = text.translate(None, b"-\n")
-        if len(digits) != 32 * count:  # a dash or a line end elsewhere: no key had only those
+        if len(digits) != 32 * count:
             return None
         try:
             ids = unhexlify(digits)
