@@ -32,6 +32,7 @@ from billing_runtime.migrations import upgrade
 from devstack.ports import free_port
 from devstack.stack import Stack, StackConfig
 from invoicing.adapters.usage_messages import COMPILED
+from invoicing.domain.usage import TALLY_COMPILED
 from invoicing.bootstrap import MIGRATIONS
 from invoicing.domain.periods import BillingPeriod
 from invoicing.use_cases.close_period import close_period
@@ -52,6 +53,8 @@ CONSUMERS = int(os.environ.get("BENCH_CONSUMERS", 2))
 topic's partitions are split between them (one per core of the machine by default)."""
 RANDOM_IDS = os.environ.get("BENCH_EVENT_IDS", "v7") == "v4"
 """Event ids as the contracts make them (UUID v7, time-ordered), or random (v4) with BENCH_EVENT_IDS=v4."""
+TALLY = TALLY_COMPILED and os.environ.get("INVOICING_USAGE_TALLY", "compiled") != "python"
+"""Whether the consumers aggregate with the compiled tally (the environment reaches them)."""
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path: run the consumer under cProfile, write its stats there
 PROJECT = "prj_bench"
 GROUP = "invoicing"  # the service's consumer group (DESIGN.md)
@@ -186,7 +189,7 @@ def main() -> int:
             consumers.append(start_consumer(env, free_port(), log))
         l4 = ingest(aggregates, consumers, logs, stack, endpoints.kafka_bootstrap_servers, EVENTS, stream.expected.unique)
         say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}, "
-            f"{'compiled' if COMPILED else 'Python'} usage reader): "
+            f"{'compiled' if COMPILED else 'Python'} usage reader, {'compiled' if TALLY else 'Python'} tally): "
             f"{l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
             f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items())
             + f"; peak memory of a consumer {l4['peak_mib']:.0f} MiB; rebalances in the window {l4['rebalances']}")
@@ -219,6 +222,7 @@ def main() -> int:
         print(json.dumps({
             "events": EVENTS, "accounts": ACCOUNTS, "consumer_processes": CONSUMERS,
             "event_ids": "v4" if RANDOM_IDS else "v7", "compiled_reader": COMPILED,
+            "compiled_tally": TALLY,
             "l1_events_per_s": round(l1), "l1_before_events_per_s": round(l1_before), "l1_after_events_per_s": round(l1_after),
             "l4_events_per_s": round(l4["rate"]), "ratio": round(l4["rate"] / l1, 3),
             "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),
