@@ -18,11 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from billing_runtime.allocator import keep_freed_memory
 from billing_runtime.broker import create_broker, start_broker
+from billing_runtime.clock import Clock, SystemClock
 from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
 from billing_runtime.observability.metrics import HttpMetrics, metrics_router
 from billing_runtime.observability.tracing import TraceRequests
 from billing_runtime.messaging.dead_letters import DeadLetters
+from billing_runtime.messaging.inbox_retention import ids_kept, inbox_retention
 from billing_runtime.messaging.producer import Producer, create_producer
 from billing_runtime.messaging.relay import OutboxRelay
 from billing_runtime.messaging.subscriptions import EventSubscriptions
@@ -66,6 +68,9 @@ class ServiceRuntime:
     """Background loops of the service (a charging worker, a mail sender, a scheduler...)."""
     subscriptions: EventSubscriptions | None = None
     """The service's subscribers, closed before the broker stops (their batches in flight commit)."""
+    inbox_ids_kept: dict[str, timedelta] = field(default_factory=dict)
+    """Per consumer, how long its inbox keeps an event's id (`inbox_retention`, one of `workers`);
+    a consumer not in it keeps them for ever."""
 
 
 def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = ()) -> FastAPI:
@@ -120,18 +125,21 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
 
 
 def build_runtime(
-    settings: ServiceSettings, migrations_dir: Path, subscribe: Callable[[EventSubscriptions], None] = lambda _: None
+    settings: ServiceSettings, migrations_dir: Path, subscribe: Callable[[EventSubscriptions], None] = lambda _: None,
+    clock: Clock | None = None,
 ) -> ServiceRuntime:
     """The composition root's common part; nothing connects until the app starts.
 
     `subscribe` registers the service's event handlers; they all share the consumer group
-    named after the service.
+    named after the service. Their inboxes forget ids no copy of whose event can come any more
+    (`inbox_retention`).
     """
     engine = create_engine(settings.database_url)
     producer = create_producer(settings.kafka_bootstrap_servers, client_id=settings.service_name)
     router = KafkaRouter()
     subscriptions = EventSubscriptions(router, settings.service_name, engine, DeadLetters(producer, settings.service_name))
     subscribe(subscriptions)
+    kept = ids_kept(subscriptions.inboxes.items())
     return ServiceRuntime(
         settings=settings,
         engine=engine,
@@ -141,4 +149,6 @@ def build_runtime(
                           kept=timedelta(days=settings.outbox_retention_days)),
         migrations_dir=migrations_dir,
         subscriptions=subscriptions,
+        inbox_ids_kept=kept,
+        workers=[inbox_retention(engine, clock or SystemClock(), kept)],
     )

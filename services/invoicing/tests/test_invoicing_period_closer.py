@@ -84,6 +84,6 @@ def test_interval_and_grace_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("INVOICING_GRACE_PERIOD_HOURS", "48")
     settings = InvoicingSettings()
     assert (settings.invoicing_close_interval_seconds, settings.invoicing_grace_period_hours) == (5, 48)
-    assert len(bootstrap(settings).workers) == 3  # the period closer, the usage folder, the retention of usage ids
+    assert len(bootstrap(settings).workers) == 3  # the kit's inbox retention, the period closer, the usage folder
     assert (InvoicingSettings.model_fields["invoicing_close_interval_seconds"].default,
             InvoicingSettings.model_fields["invoicing_grace_period_hours"].default) == (60, 1)

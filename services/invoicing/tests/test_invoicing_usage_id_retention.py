@@ -13,14 +13,17 @@ from billing_runtime.clock import FixedClock
 from billing_runtime.database import create_engine
 from billing_runtime.messaging.dead_letter_cli import read_dead_letters, why
 from billing_runtime.messaging.dead_letters import Delivery
+from billing_runtime.messaging.inbox_retention import MARGIN, forget_expired_ids
 from pydantic import ValidationError
 from sqlalchemy import text
 
+from invoicing.bootstrap import bootstrap
 from invoicing.domain.usage import UsageWindow
-from invoicing.entrypoints.retention import forget_old_usage_ids
 from invoicing.settings import InvoicingSettings
 
 WINDOW = UsageWindow(max_ahead=timedelta(hours=1), dedup=timedelta(days=40))
+KEPT = {"invoicing.count_usage": WINDOW.dedup + MARGIN}
+"""What the service's runtime keeps usage ids for with this window (see bootstrap)."""
 
 
 async def counted(engine, account: str) -> tuple:
@@ -43,18 +46,23 @@ async def test_a_copy_counts_once_while_remembered_and_is_refused_once_forgotten
         await deliver(counted_at, 0)
         # Within the window: the id is kept, and the copy is dropped.
         later = counted_at + timedelta(days=39)
-        assert await forget_old_usage_ids(engine, FixedClock(later), "invoicing.count_usage", WINDOW) == 0
+        assert await forget_expired_ids(engine, FixedClock(later), KEPT) == 0
         await deliver(later, 1)
         assert await counted(engine, account) == (Decimal(2), 1)
         # Past the window (and the margin): the id is forgotten, and a copy is too old to count.
         much_later = counted_at + timedelta(days=42)
-        assert await forget_old_usage_ids(engine, FixedClock(much_later), "invoicing.count_usage", WINDOW) == 1
+        assert await forget_expired_ids(engine, FixedClock(much_later), KEPT) == 1
         await deliver(much_later, 2)
         assert await counted(engine, account) == (Decimal(2), 1)
     finally:
         await engine.dispose()
     dead = [r for r in await read_dead_letters(stack.kafka_bootstrap_servers, "usage.recorded") if r.key == account.encode()]
     assert [(json.loads(r.value)["id"], why(r)["reason"]) for r in dead] == [(str(event.id), "usage_too_old")]
+
+
+def test_the_service_keeps_usage_ids_for_its_dedup_window_and_the_margin(monkeypatch):
+    monkeypatch.setenv("INVOICING_USAGE_DEDUP_DAYS", "40")
+    assert bootstrap(InvoicingSettings()).inbox_ids_kept["invoicing.count_usage"] == KEPT["invoicing.count_usage"]
 
 
 def test_the_dedup_window_must_cover_a_month_the_grace_and_the_future_tolerance(monkeypatch):

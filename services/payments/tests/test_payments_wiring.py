@@ -13,7 +13,8 @@ def test_the_service_consumes_its_topics_safely_and_runs_the_charging_worker(gat
     topics = sorted(name for subscriber in runtime.broker.subscribers for name in subscriber.topic_names)
     assert topics == ["billing_account.changed", "invoice.finalized", "invoice.paid", "invoice.voided"]
     assert unsafe_subscribers(runtime.broker) == []
-    assert [worker.__name__ for worker in runtime.workers] == ["collect_charges"]
+    assert [worker.__qualname__ for worker in runtime.workers] == [
+        "periodic forget_expired_ids", "charging_worker.<locals>.collect_charges"]
 
 
 def test_the_app_serves_the_payment_methods_of_an_account(gateway):

@@ -27,7 +27,7 @@ async def one_worker_pass(engine, gateway) -> bool:
 async def run_charging_worker_until_settled(app, stored, invoice_id: str, timeout: float = 15.0) -> None:
     """Run the service's own charging worker (from `runtime.workers`) until the charge is
     settled, then stop it, as the app's lifespan would."""
-    (worker,) = app.state.runtime.workers
+    (worker,) = [w for w in app.state.runtime.workers if w.__name__ == "collect_charges"]
     stopping = asyncio.Event()
     running = asyncio.create_task(worker(stopping))
     try:
