@@ -4,6 +4,10 @@ one per message. Against the real database."""
 
 import math
 import uuid
+from dataclasses import replace
+
+import pytest
+from billing_contracts import ContractError, parse_event
 
 from billing_runtime.messaging.consumer import IdempotentConsumer, RetryPolicy
 
@@ -46,3 +50,24 @@ async def test_a_failed_batch_is_halved_down_to_the_messages_at_fault(engine):
     # Each bad message fails one half per level: about 2·log2(n) transactions each, where one
     # transaction per message took 513.
     assert len(transactions) <= 1 + len(bad) * 2 * math.ceil(math.log2(size))
+
+
+async def test_messages_the_contracts_refuse_are_dead_lettered_and_the_rest_read_in_order(engine):
+    """Read a chunk at a time; a chunk with a refused message is read again one by one: at a
+    chunk's first and last message, and next to each other across two chunks."""
+    account = f"ba_{uuid.uuid4().hex[:8]}"
+    chunk = IdempotentConsumer.READ_AT_ONCE
+    size, refused = 2 * chunk + 100, {0, chunk - 1, chunk, chunk + 1, 2 * chunk + 99}
+    broken = b'{"not": "an envelope"}'
+    deliveries = [replace(usage_delivery(account, n), value=broken) if n in refused else usage_delivery(account, n)
+                  for n in range(size)]
+    with pytest.raises(ContractError) as refusal:
+        parse_event(broken)
+    dead_letters = DeadLetters()
+    consumer = IdempotentConsumer(f"tests.reading.{account}", engine, dead_letters)
+
+    readable = await consumer.read_all(deliveries)
+
+    assert [delivery.offset for delivery, _ in readable] == [n for n in range(size) if n not in refused]
+    assert [envelope.id for _, envelope in readable] == [parse_event(d.value).id for d, _ in readable]
+    assert dead_letters.put == [(n, refusal.value.reason) for n in sorted(refused)]
