@@ -32,9 +32,10 @@ from billing_runtime.migrations import upgrade
 from devstack.ports import free_port
 from devstack.stack import Stack, StackConfig
 from invoicing.adapters.usage_messages import COMPILED
-from invoicing.domain.usage import TALLY_COMPILED
 from invoicing.bootstrap import MIGRATIONS
 from invoicing.domain.periods import BillingPeriod
+from invoicing.domain.usage import TALLY_COMPILED
+from invoicing.entrypoints.stream import tally_switched_off
 from invoicing.use_cases.close_period import close_period
 
 from bench.freshness import measure_freshness
@@ -53,7 +54,7 @@ CONSUMERS = int(os.environ.get("BENCH_CONSUMERS", 2))
 topic's partitions are split between them (one per core of the machine by default)."""
 RANDOM_IDS = os.environ.get("BENCH_EVENT_IDS", "v7") == "v4"
 """Event ids as the contracts make them (UUID v7, time-ordered), or random (v4) with BENCH_EVENT_IDS=v4."""
-TALLY = TALLY_COMPILED and os.environ.get("INVOICING_USAGE_TALLY", "compiled") != "python"
+TALLY = TALLY_COMPILED and not tally_switched_off()
 """Whether the consumers aggregate with the compiled tally (the environment reaches them)."""
 PROFILE = os.environ.get("BENCH_PROFILE")  # a path: run the consumer under cProfile, write its stats there
 PROJECT = "prj_bench"

@@ -37,12 +37,18 @@ a consumer's peak memory 375-390 -> 433-456 MiB (410-490 over 13 runs; its pod's
 MiB). Earlier, 5,000 gave 33,700 events/s and 20,000 48,000."""
 
 
+def tally_switched_off() -> bool:
+    """Whether the operator switched the compiled usage tally off (`INVOICING_USAGE_TALLY=python`,
+    as the reader's switch; the bench uses it to compare, and reads it here too)."""
+    return os.environ.get("INVOICING_USAGE_TALLY", "compiled") == "python"
+
+
 def subscribe(events: EventSubscriptions, clock: Clock, window: UsageWindow = UsageWindow()) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
     if not COMPILED:  # correct either way, but a consumer takes about a quarter more CPU per event
         log.warning("the compiled usage reader is not built (services/invoicing/build_compiled.py): usage is read in Python")
-    if os.environ.get("INVOICING_USAGE_TALLY", "compiled") == "python":
-        leave_tallies_to_python()  # an operator's switch (and the bench's, to compare), as the reader's
+    if tally_switched_off():
+        leave_tallies_to_python()
     elif not TALLY_COMPILED:  # correct either way, but aggregating a batch takes about half as long again
         log.warning("the compiled usage tally is not built (services/invoicing/build_compiled.py): usage is tallied in Python")
 
