@@ -26,8 +26,8 @@ WORKSPACE_PACKAGES := contracts runtime deploy/local $(wildcard services/*)
 	@$(UV) pip check --quiet --python $(PY) || { echo "error: locks/workspace.txt misses a dependency; run make lock"; exit 1; }
 	@touch $@
 
-install: .venv/.synced  ## the locked workspace in .venv, and the compiled usage reader and tally if a C compiler is here
-	@$(PY) services/invoicing/build_compiled.py --optional
+install: .venv/.synced  ## the locked workspace in .venv, and the compiled parts (record unpacking, usage reader and tally) if a C compiler is here
+	@$(PY) runtime/build_compiled.py --optional
 
 run: install  ## start Kafka, PostgreSQL, Stripe emulator, SMTP mailbox and the four services
 	@$(PY) -m devstack run

@@ -28,6 +28,7 @@ from pathlib import Path
 from billing_contracts.topics import TOPICS
 from billing_runtime.clock import SystemClock
 from billing_runtime.database import create_engine
+from billing_runtime.messaging.record_unpacking import unpacks_compiled
 from billing_runtime.migrations import upgrade
 from devstack.ports import free_port
 from devstack.stack import Stack, StackConfig
@@ -190,7 +191,8 @@ def main() -> int:
             consumers.append(start_consumer(env, free_port(), log))
         l4 = ingest(aggregates, consumers, logs, stack, endpoints.kafka_bootstrap_servers, EVENTS, stream.expected.unique)
         say(f"L4 invoicing consumer ({replicas} process{'es' if replicas > 1 else ''}, "
-            f"{'compiled' if COMPILED else 'Python'} usage reader, {'compiled' if TALLY else 'Python'} tally): "
+            f"{'compiled' if COMPILED else 'Python'} usage reader, {'compiled' if TALLY else 'Python'} tally, "
+            f"{'compiled' if unpacks_compiled() else 'aiokafka'} record unpacking): "
             f"{l4['events']:,} in {l4['seconds']:.1f} s = {l4['rate']:,.0f} events/s; "
             f"CPU µs/event: " + ", ".join(f"{name} {us:.0f}" for name, us in l4["cpu_us"].items())
             + f"; peak memory of a consumer {l4['peak_mib']:.0f} MiB; rebalances in the window {l4['rebalances']}")
@@ -223,7 +225,7 @@ def main() -> int:
         print(json.dumps({
             "events": EVENTS, "accounts": ACCOUNTS, "consumer_processes": CONSUMERS,
             "event_ids": "v4" if RANDOM_IDS else "v7", "compiled_reader": COMPILED,
-            "compiled_tally": TALLY,
+            "compiled_tally": TALLY, "compiled_records": unpacks_compiled(),
             "l1_events_per_s": round(l1), "l1_before_events_per_s": round(l1_before), "l1_after_events_per_s": round(l1_after),
             "l4_events_per_s": round(l4["rate"]), "ratio": round(l4["rate"] / l1, 3),
             "cpu_us_per_event": round(l4["cpu_us"]["consumer"], 1),

@@ -136,7 +136,7 @@ def _meter_code(code: str) -> bool:
     return True
 
 
-try:  # built by `make install` (services/invoicing/build_compiled.py) where a C compiler is
+try:  # built by `make install` (runtime/build_compiled.py) where a C compiler is
     from invoicing.adapters import _usage_reader
 except ImportError:  # pragma: no cover - depends on the machine
     _usage_reader = None

@@ -147,7 +147,7 @@ _ZERO = Decimal(0)
 _NO_VALUES: frozenset[str] = frozenset()
 _new_tuple = tuple.__new__
 
-try:  # built by `make install` (services/invoicing/build_compiled.py) where a C compiler is
+try:  # built by `make install` (runtime/build_compiled.py) where a C compiler is
     from invoicing.domain import _usage_tally as _compiled
 except ImportError:  # pragma: no cover - depends on the machine
     _compiled = None

@@ -46,11 +46,11 @@ def tally_switched_off() -> bool:
 def subscribe(events: EventSubscriptions, clock: Clock, window: UsageWindow = UsageWindow()) -> None:
     """Register the service's event handlers (each a thin call into a use case)."""
     if not COMPILED:  # correct either way, but a consumer takes about a quarter more CPU per event
-        log.warning("the compiled usage reader is not built (services/invoicing/build_compiled.py): usage is read in Python")
+        log.warning("the compiled usage reader is not built (runtime/build_compiled.py): usage is read in Python")
     if tally_switched_off():
         leave_tallies_to_python()
     elif not TALLY_COMPILED:  # correct either way, but aggregating a batch takes about half as long again
-        log.warning("the compiled usage tally is not built (services/invoicing/build_compiled.py): usage is tallied in Python")
+        log.warning("the compiled usage tally is not built (runtime/build_compiled.py): usage is tallied in Python")
 
     # The busiest topic is read with a faster reading of the same contract (see usage_messages).
     @events.on("usage.recorded", batch=True, max_records=USAGE_BATCH, parse=read_usage_message)

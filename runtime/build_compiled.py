@@ -1,12 +1,15 @@
-"""Compile the service's C parts next to their sources, for the Python running this; `make
-install` runs it, and so does the image's build:
-- the usage reader (src/invoicing/adapters/_usage_reader.c, see usage_messages.py);
-- the usage tally (src/invoicing/domain/_usage_tally.c, see usage.py's `aggregate_usage`).
+"""Compile the packages' C parts next to their sources, for the Python running this; `make
+install` runs it for every package, and each service's image build for the runtime and that service:
+- the runtime's Kafka record unpacking (src/billing_runtime/messaging/_kafka_records.c, see
+  record_unpacking.py), in every service's consumers;
+- invoicing's usage reader (src/invoicing/adapters/_usage_reader.c, see usage_messages.py);
+- invoicing's usage tally (src/invoicing/domain/_usage_tally.c, see usage.py's `aggregate_usage`).
 
-    python services/invoicing/build_compiled.py [--optional]
+    python runtime/build_compiled.py [--optional] [PACKAGE_DIR...]   # default: runtime and services/*
 
-It needs a C compiler and Python's headers, nothing from a package index. Without them it says so
-and exits 0 with `--optional`: the service then does that work in Python (correct, slower).
+A package's C parts are its `src/**/_*.c`. It needs a C compiler and Python's headers, nothing from
+a package index. Without them it says so and exits 0 with `--optional`: that work is then done in
+Python (correct, slower).
 """
 
 import os
@@ -17,8 +20,11 @@ import sysconfig
 import tempfile
 from pathlib import Path
 
-PACKAGE = Path(__file__).parent / "src" / "invoicing"
-SOURCES = [PACKAGE / "adapters" / "_usage_reader.c", PACKAGE / "domain" / "_usage_tally.c"]
+REPOSITORY = Path(__file__).resolve().parent.parent
+
+
+def sources(packages: list[Path]) -> list[Path]:
+    return sorted(source for package in packages for source in (package / "src").rglob("_*.c"))
 
 
 def target(source: Path) -> Path:
@@ -37,14 +43,15 @@ def build(source: Path) -> None:
 
 
 def main() -> int:
-    for source in SOURCES:
+    named = [Path(arg) for arg in sys.argv[1:] if not arg.startswith("--")]
+    for source in sources(named or [REPOSITORY / "runtime", *sorted((REPOSITORY / "services").iterdir())]):
         built_to = target(source)
         if built_to.exists() and built_to.stat().st_mtime >= source.stat().st_mtime:
             continue
         try:
             build(source)
         except (OSError, subprocess.CalledProcessError) as error:
-            print(f"warning: {source.name} was not compiled ({error}); invoicing does its work in Python",
+            print(f"warning: {source.name} was not compiled ({error}); its work is done in Python",
                   file=sys.stderr)
             if "--optional" not in sys.argv:
                 return 1
