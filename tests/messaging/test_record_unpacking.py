@@ -9,7 +9,7 @@ import tracemalloc
 
 import pytest
 from aiokafka.consumer import fetcher
-from aiokafka.consumer.fetcher import READ_COMMITTED, READ_UNCOMMITTED, PartitionRecords
+from aiokafka.consumer.fetcher import READ_COMMITTED, READ_UNCOMMITTED
 from aiokafka.errors import CorruptRecordException
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from aiokafka.record.memory_records import MemoryRecords
@@ -20,6 +20,9 @@ from billing_runtime.messaging import record_unpacking
 from billing_runtime.messaging.record_unpacking import FetchedBytes, UnpackedPartitionRecords
 
 pytestmark = pytest.mark.skipif(not record_unpacking.unpacks_compiled(), reason="the compiled unpacking is not built")
+PartitionRecords = UnpackedPartitionRecords.__bases__[0]
+"""aiokafka's own, whatever the fetcher's module holds now (a service started in this process installs
+the compiled one there, and a name imported from it after that would be ours)."""
 TP = TopicPartition("usage.recorded", 7)
 GZIP = 1
 
@@ -172,19 +175,26 @@ def test_damaged_bytes_give_the_same_records_then_the_same_error(seed):
     assert steps(ours) == steps(theirs)
 
 
-def test_the_switch_and_install():
-    try:
-        assert record_unpacking.install()
-        assert fetcher.PartitionRecords is UnpackedPartitionRecords and fetcher.MemoryRecords is FetchedBytes
-    finally:
-        record_unpacking.uninstall()
+@pytest.fixture
+def aiokafkas_own(monkeypatch):
+    """aiokafka's own unpacking to start from (a service started in this process may have installed
+    the compiled one), and whatever was there put back afterwards."""
+    monkeypatch.setattr(fetcher, "PartitionRecords", fetcher.PartitionRecords)
+    monkeypatch.setattr(fetcher, "MemoryRecords", fetcher.MemoryRecords)
+    record_unpacking.uninstall()
+
+
+def test_install_and_uninstall(aiokafkas_own):
+    assert record_unpacking.install()
+    assert fetcher.PartitionRecords is UnpackedPartitionRecords and fetcher.MemoryRecords is FetchedBytes
+    record_unpacking.uninstall()
     assert fetcher.PartitionRecords is PartitionRecords and fetcher.MemoryRecords is MemoryRecords
 
 
-def test_the_operator_can_leave_it_to_aiokafka(monkeypatch):
+def test_the_operator_can_leave_it_to_aiokafka(aiokafkas_own, monkeypatch):
     monkeypatch.setenv("KAFKA_RECORDS", "python")
     assert not record_unpacking.install()
-    assert fetcher.PartitionRecords is PartitionRecords
+    assert fetcher.PartitionRecords is PartitionRecords and fetcher.MemoryRecords is MemoryRecords
 
 
 def test_nothing_is_left_behind():
