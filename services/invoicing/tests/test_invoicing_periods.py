@@ -1,6 +1,8 @@
 """Billing periods: calendar months in UTC, start inclusive, end exclusive."""
 
+import sys
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 
@@ -54,3 +56,14 @@ def test_a_period_may_close_once_its_end_plus_the_grace_period_has_passed():
     assert november.start >= closable_before(datetime(2026, 12, 1, 23, 59, tzinfo=UTC), grace)
     assert november.start < closable_before(datetime(2026, 12, 2, 0, 0, tzinfo=UTC), grace)
     assert closable_before(datetime(2026, 12, 2, tzinfo=UTC), grace) == datetime(2026, 12, 1, tzinfo=UTC)
+
+
+def test_the_tests_far_months_never_repeat_in_a_run():
+    """The months conftest's `far_period` hands the tests are each a test's own: 2,000 drawn at
+    random from 700 years would repeat about 240 times, and two tests closing one month bill each
+    other's usage. (conftest is loaded by pytest, not importable: it is found among the modules.)"""
+    conftest = next(module for module in list(sys.modules.values())
+                    if getattr(module, "__file__", None) == str(Path(__file__).with_name("conftest.py")))
+    months = [conftest.unique_far_month() for _ in range(2_000)]
+    assert len(set(months)) == len(months)
+    assert all(month.start.year >= 2200 for month in months)
