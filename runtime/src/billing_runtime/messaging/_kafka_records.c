@@ -331,11 +331,8 @@ static PyObject *configure(PyObject *module, PyObject *args) {
     Py_RETURN_NONE;
 }
 
-static PyObject *checks_crcs(PyObject *module, PyObject *unused) { return PyBool_FromLong(has_crc32c()); }
-
 static PyMethodDef methods[] = {
     {"configure", configure, METH_VARARGS, "configure(record_class, corrupt_error, not_plain_error)"},
-    {"checks_crcs", checks_crcs, METH_NOARGS, "Whether this processor has the CRC32C instruction it checks CRCs with."},
     {NULL},
 };
 

@@ -69,5 +69,5 @@ async def forget_expired_ids(engine: AsyncEngine, clock: Clock, kept: Mapping[st
 def inbox_retention(engine: AsyncEngine, clock: Clock, kept: Mapping[str, timedelta],
                     interval: float = INTERVAL_SECONDS) -> Worker:
     """The worker: a pass every `interval` seconds until the service stops. `kept` is read at each
-    pass: a service that forgets one of its inboxes its own way takes it out (see invoicing)."""
+    pass: a service that keeps one of its inboxes for a span of its own sets it there (see invoicing)."""
     return periodic(partial(forget_expired_ids, engine, clock, kept), interval, "could not forget expired event ids")
