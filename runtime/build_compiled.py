@@ -2,6 +2,7 @@
 install` runs it for every package, and each service's image build for the runtime and that service:
 - the runtime's Kafka record unpacking (src/billing_runtime/messaging/_kafka_records.c, see
   record_unpacking.py), in every service's consumers;
+- the runtime's arena cache (src/billing_runtime/_arena_cache.c, see allocator.py), in the same;
 - invoicing's usage reader (src/invoicing/adapters/_usage_reader.c, see usage_messages.py);
 - invoicing's usage tally (src/invoicing/domain/_usage_tally.c, see usage.py's `aggregate_usage`).
 

@@ -28,10 +28,20 @@ scale-up) rebalances them all; members learn of a rebalance by their next heartb
 at 1 s a third of that (the session timeout stays 10 s)."""
 
 
+FETCH_MOST_BYTES = 24 * 1024 * 1024
+"""The most a batch subscriber's fetch brings back (aiokafka's default is 50 MiB): room for a full
+batch of the bench's usage messages (40,000 records of about 500 bytes: 20 MB). A response is read into a buffer, copied whole, then each
+partition's part copied again, and glibc maps any block above 32 MiB (its largest heap block, see
+`allocator`) afresh from the kernel and unmaps it when freed: a 50 MiB response was faulted in page
+by page, twice, at every fetch. Below that (with the buffer's growth), it all comes from the heap,
+which the consumer keeps. See allocator.py for the figures."""
+
+
 def _partition_fetch_bytes(max_records: int) -> int:
     """What a batch subscriber fetches per partition: room for a batch of `max_records` ~1 KiB
-    messages, so a large batch is there to take at once (aiokafka's 1 MiB at least)."""
-    return max(1024 * 1024, max_records * 1024)
+    messages, so a large batch is there to take at once (aiokafka's 1 MiB at least), within what a
+    fetch brings back."""
+    return min(max(1024 * 1024, max_records * 1024), FETCH_MOST_BYTES)
 
 
 async def _raw(message: object) -> None:
@@ -102,6 +112,7 @@ class EventSubscriptions:
                 # MANUAL: the pipeline commits each batch's own offsets after its transaction.
                 @self.router.subscriber(topic, batch=True, max_records=max_records, ack_policy=AckPolicy.MANUAL,
                                         max_partition_fetch_bytes=_partition_fetch_bytes(max_records),
+                                        fetch_max_bytes=FETCH_MOST_BYTES,
                                         parser=_records_as_they_are, **options)
                 async def consume_batch(message: KafkaMessage) -> None:
                     await pipeline.submit(message.raw_message, message.consumer)
