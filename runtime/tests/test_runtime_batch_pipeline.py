@@ -56,7 +56,8 @@ class Consumer:
         await asyncio.sleep(0)
         return [(d, SimpleNamespace(id=f"event-{d.offset}")) for d in deliveries]
 
-    async def apply(self, readable, handler, before=None):
+    async def apply(self, readable, handler, before=None, keys=None):
+        assert keys == [envelope.id for _, envelope in readable]  # the batch's keys, made once, in its order
         first = readable[0][0].offset
         self.log.append(("record", first))
         if before is not None:

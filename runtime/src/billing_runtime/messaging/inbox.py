@@ -1,7 +1,7 @@
 """The idempotent consumer's memory: which events already had their effect."""
 
 from binascii import unhexlify
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Set
 from datetime import datetime
 from uuid import UUID
 
@@ -83,16 +83,24 @@ class Inbox:
         if len(self._recent) >= self.remembered // 2:
             self._older, self._recent = self._recent, set()
 
-    async def first_deliveries(self, transaction: AsyncConnection, event_ids: Iterable[UUID | str]) -> set[str]:
-        """As the module's `first_deliveries`, for this consumer."""
-        keys = dict.fromkeys(map(event_key, event_ids))
-        if len(keys) < self.COPY_FROM:
-            return await first_deliveries(transaction, self.consumer, keys)
-        recent, older = self._recent, self._older
-        unknown = [key for key in keys if key not in recent and key not in older]
+    async def first_deliveries(self, transaction: AsyncConnection, keys: Iterable[str]) -> Set[str]:
+        """As the module's `first_deliveries`, for this consumer, given the events' keys (`event_key`
+        of their ids, as the consumer has them already).
+
+        Each pass over a batch's keys here is made by C loops, not a Python step per key: the
+        keys deduplicated in order (`dict.fromkeys`), the few remembered ones found by set
+        intersections and deleted, and the rest kept in the batch's order, which is the inbox
+        index's order for time-ordered ids (a set's order would split its pages at random)."""
+        unknown = dict.fromkeys(keys)
+        if len(unknown) < self.COPY_FROM:
+            return await first_deliveries(transaction, self.consumer, unknown)
+        for remembered in (self._recent, self._older):
+            if remembered and (duplicates := unknown.keys() & remembered):
+                for key in duplicates:
+                    del unknown[key]
         if not unknown:
             return set()
-        rows = self._binary_rows(unknown)
+        rows = self._binary_rows(list(unknown))
         if rows is None:  # not all canonical UUIDs: no event id is, in practice (see `event_key`)
             return await first_deliveries(transaction, self.consumer, unknown)
         driver = (await transaction.get_raw_connection()).driver_connection
@@ -105,7 +113,7 @@ class Inbox:
                 await cursor.execute("ROLLBACK TO SAVEPOINT inbox_copy")
                 return await first_deliveries(transaction, self.consumer, unknown)
             await cursor.execute("RELEASE SAVEPOINT inbox_copy")
-        return set(unknown)
+        return unknown.keys()  # a set's reading of them, without building one
 
     def _binary_rows(self, keys: list[str]) -> bytes | None:
         """The rows (`keys`, this consumer) in COPY's binary format, or None unless every key is a

@@ -24,16 +24,17 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
 
 from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied
-from billing_runtime.messaging.consumer import Handler, IdempotentConsumer
+from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, event_keys
 from billing_runtime.messaging.dead_letters import Delivered
-from billing_runtime.messaging.inbox import event_key
 
 log = logging.getLogger(__name__)
+_ENVELOPE = itemgetter(1)
 
 
 class OffsetKeeper(Protocol):
@@ -93,9 +94,9 @@ class BatchPipeline:
         if self._closed:
             return  # closed while this batch waited for a slot: it is left for the next owner too
         before = self._in_flight[-1][2] if self._in_flight else None
-        task = asyncio.create_task(self._apply_and_commit(readable, after, kafka, before))
-        keys = frozenset(map(event_key, [envelope.id for _, envelope in readable]))
-        self._in_flight.append((task, first, BatchBefore(keys, task)))
+        keys = event_keys(map(_ENVELOPE, readable))  # once for the batch: for the next one, and for the inbox
+        task = asyncio.create_task(self._apply_and_commit(readable, keys, after, kafka, before))
+        self._in_flight.append((task, first, BatchBefore(frozenset(keys), task)))
 
     async def drain(self) -> None:
         """Wait for the batches in flight (their failures are logged, not raised)."""
@@ -110,11 +111,11 @@ class BatchPipeline:
             await asyncio.wait([task for task, _, _ in self._in_flight], timeout=timeout)
 
     async def _apply_and_commit(
-        self, readable, after: dict[TopicPartition, int], kafka: OffsetKeeper, before: BatchBefore | None,
+        self, readable, keys: list[str], after: dict[TopicPartition, int], kafka: OffsetKeeper, before: BatchBefore | None,
     ) -> bool:
         """Whether the batch's transaction committed."""
         try:
-            await self.consumer.apply(readable, self.handler, before)
+            await self.consumer.apply(readable, self.handler, before, keys)
         except BatchBeforeNotApplied:
             return False  # the failed batch before rewound for both
         except Exception:  # noqa: BLE001 - it is not lost: it comes again
