@@ -31,6 +31,7 @@ static size_t kept_count = 0, kept_most = 0;
 static unsigned long long reused = 0, mapped = 0;
 
 static void *arena_alloc(void *ctx, size_t size) {
+    if (size < SMALLEST_KEPT) return wrapped.alloc(wrapped.ctx, size); /* never kept: no need to look */
     for (size_t i = kept_count; i-- > 0;) { /* the last kept first: all one size, in practice */
         if (kept[i].size == size) {
             void *address = kept[i].address;
@@ -39,7 +40,7 @@ static void *arena_alloc(void *ctx, size_t size) {
             return address;
         }
     }
-    if (size >= SMALLEST_KEPT) mapped++;
+    mapped++;
     return wrapped.alloc(wrapped.ctx, size);
 }
 
