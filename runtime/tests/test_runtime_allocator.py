@@ -41,7 +41,6 @@ def test_a_second_batch_reuses_the_first_ones_memory():
     assert _second_batch_faults("keep") < 40 * 512 // 20
 
 
-
 # Two "batches" of small objects (a million tuples: about 64 MiB of Python's 1 MiB arenas), the
 # page faults of the second. Python unmaps an arena as soon as it is empty, so without the cache
 # the second batch faults every page in again (about 16,000). The deep recursion first frees some

@@ -16,8 +16,7 @@ def _fetch_settings(max_records: int) -> dict[str, int]:
     async def count_usage(envelopes, tx) -> None: ...
 
     (subscriber,) = router.subscribers
-    return {name: value for name, value in subscriber._connection_args.items() if name.endswith("fetch_bytes")
-            or name == "fetch_max_bytes"}
+    return {name: subscriber._connection_args[name] for name in ("fetch_max_bytes", "max_partition_fetch_bytes")}
 
 
 def test_a_large_batch_is_fetched_at_once_within_the_heap():

@@ -45,11 +45,11 @@ Handler = Callable[[list[Envelope], AsyncConnection], Awaitable[None]]
 """Applies fresh (never seen) events in the open transaction it is given."""
 
 
-def event_keys(envelopes: Iterable[Envelope]) -> list[str]:
-    """The envelopes' ids as the inbox keys them (`event_key`), in order. A batch's keys are made
-    once (the pipeline hands them on to the transaction and the inbox): each pass over 40,000 costs
-    a few milliseconds."""
-    return list(map(event_key, map(_ID, envelopes)))
+def event_keys(readable: Iterable[tuple[Delivered, Envelope]]) -> list[str]:
+    """What `read_all` read, as the inbox keys it (`event_key` of each envelope's id), in order. A
+    batch's keys are made once (the pipeline hands them on to the transaction and the inbox): each
+    pass over 40,000 costs a few milliseconds."""
+    return list(map(event_key, map(_ID, map(_ENVELOPE, readable))))
 
 
 @dataclass(frozen=True)
@@ -147,7 +147,7 @@ class IdempotentConsumer:
 
         With `after` (the batch before, still in flight), the batch's events are recorded in the
         inbox meanwhile, and its effects wait until that batch committed; if it did not, this
-        raises `BatchBeforeNotApplied` and changes nothing. `keys`: the messages' `event_keys`, if
+        raises `BatchBeforeNotApplied` and changes nothing. `keys`: the batch's `event_keys`, if
         the caller has them already (the pipeline does)."""
         if not readable:
             await await_batch_before(after)
@@ -164,7 +164,8 @@ class IdempotentConsumer:
         if len(readable) > 1:
             try:
                 with consuming_batch(self.name, readable):
-                    await self._apply(list(map(_ENVELOPE, readable)), handler, after, keys)
+                    await self._apply(list(map(_ENVELOPE, readable)), event_keys(readable) if keys is None else keys,
+                                      handler, after)
                 return
             except Exception as error:
                 if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
@@ -200,7 +201,7 @@ class IdempotentConsumer:
         for attempt in range(1, self.retry.attempts + 1):
             attempts = attempt
             try:
-                await self._apply([envelope], handler)
+                await self._apply([envelope], [event_key(envelope.id)], handler)
                 return
             except Exception as error:
                 if _infrastructure_away(error):
@@ -217,12 +218,10 @@ class IdempotentConsumer:
         MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
     async def _apply(
-        self, envelopes: list[Envelope], handler: Handler, after: BatchBefore | None = None, keys: list[str] | None = None,
+        self, envelopes: list[Envelope], keys: list[str], handler: Handler, after: BatchBefore | None = None,
     ) -> None:
-        """`keys`: the envelopes' `event_key`s, if the caller has them already."""
+        """`keys`: the envelopes' `event_key`s, in their order."""
         async with self.engine.begin() as transaction:
-            if keys is None:
-                keys = event_keys(envelopes)
             if after is None or after.event_ids.isdisjoint(keys):  # nearly always: batches do not overlap
                 fresh_keys = await self.inbox.first_deliveries(transaction, keys)
                 await await_batch_before(after)  # the effects keep the order of the stream

@@ -24,7 +24,6 @@ import asyncio
 import logging
 from collections import deque
 from collections.abc import Sequence
-from operator import itemgetter
 from typing import Protocol
 
 from aiokafka import ConsumerRecord, TopicPartition
@@ -34,7 +33,6 @@ from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, even
 from billing_runtime.messaging.dead_letters import Delivered
 
 log = logging.getLogger(__name__)
-_ENVELOPE = itemgetter(1)
 
 
 class OffsetKeeper(Protocol):
@@ -94,7 +92,7 @@ class BatchPipeline:
         if self._closed:
             return  # closed while this batch waited for a slot: it is left for the next owner too
         before = self._in_flight[-1][2] if self._in_flight else None
-        keys = event_keys(map(_ENVELOPE, readable))  # once for the batch: for the next one, and for the inbox
+        keys = event_keys(readable)  # once for the batch: for the next one, and for the inbox
         task = asyncio.create_task(self._apply_and_commit(readable, keys, after, kafka, before))
         self._in_flight.append((task, first, BatchBefore(frozenset(keys), task)))
 

@@ -30,11 +30,12 @@ at 1 s a third of that (the session timeout stays 10 s)."""
 
 FETCH_MOST_BYTES = 24 * 1024 * 1024
 """The most a batch subscriber's fetch brings back (aiokafka's default is 50 MiB): room for a full
-batch of the bench's usage messages (40,000 records of about 500 bytes: 20 MB). A response is read into a buffer, copied whole, then each
-partition's part copied again, and glibc maps any block above 32 MiB (its largest heap block, see
-`allocator`) afresh from the kernel and unmaps it when freed: a 50 MiB response was faulted in page
-by page, twice, at every fetch. Below that (with the buffer's growth), it all comes from the heap,
-which the consumer keeps. See allocator.py for the figures."""
+batch of the bench's usage messages (40,000 records of about 500 bytes: 20 MB). A response is read
+into a buffer, copied whole, then each partition's part copied again, and glibc maps any block
+above 32 MiB (its largest heap block, see `allocator`) afresh from the kernel and unmaps it when
+freed: a 50 MiB response was faulted in page by page, twice, at every fetch. Below that (with the
+buffer's growth), it all comes from the heap, which the consumer keeps. See allocator.py for the
+figures."""
 
 
 def _partition_fetch_bytes(max_records: int) -> int:
