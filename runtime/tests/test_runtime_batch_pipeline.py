@@ -10,6 +10,7 @@ import pytest
 from aiokafka import TopicPartition
 
 from billing_runtime.messaging.batch_order import BatchBeforeNotApplied
+from billing_runtime.messaging.consumer import sources
 from billing_runtime.messaging.pipeline import BatchPipeline
 
 P0, P1 = TopicPartition("usage.recorded", 0), TopicPartition("usage.recorded", 1)
@@ -56,8 +57,14 @@ class Consumer:
         await asyncio.sleep(0)
         return [(d, SimpleNamespace(id=f"event-{d.offset}")) for d in deliveries]
 
-    async def apply(self, readable, handler, before=None, keys=None):
+    async def apply(self, readable, handler, before=None, keys=None, runs=None):
         assert keys == [envelope.id for _, envelope in readable]  # the batch's keys, made once, in its order
+        # and where they came from, from the pass over the offsets: every partition, in order (in
+        # one run each, as a broker's batch holds them; this test's batches need not)
+        assert [s for s, _ in runs] == list(dict.fromkeys(s for s, _ in sources(readable)))
+        assert sum(n for _, n in runs) == len(readable)
+        if len(runs) == len(sources(readable)):
+            assert runs == sources(readable)
         first = readable[0][0].offset
         self.log.append(("record", first))
         if before is not None:

@@ -1,5 +1,6 @@
-"""A batch's ids go into the inbox by COPY, and a COPY that meets an id already there falls back
-to the careful INSERT without losing the transaction. Against the real database."""
+"""A batch's ids go into the inbox by COPY; a COPY that meets an id already there is undone, the
+ids recorded are looked up and dropped and the rest copied, without losing the transaction; the
+careful INSERT is the last resort. Against the real database."""
 
 import uuid
 
@@ -24,6 +25,20 @@ def careful_inserts(monkeypatch) -> list[int]:
     return sizes
 
 
+@pytest.fixture
+def copies(monkeypatch) -> list[bool]:
+    """Whether each COPY of an inbox went in (False: it met an id there already, and was undone)."""
+    outcomes: list[bool] = []
+    copied = Inbox._copied
+
+    async def counted(self, cursor, ids):
+        outcomes.append(await copied(self, cursor, ids))
+        return outcomes[-1]
+
+    monkeypatch.setattr(Inbox, "_copied", counted)
+    return outcomes
+
+
 def ids(n: int) -> list[str]:
     return [str(uuid.uuid4()) for _ in range(n)]
 
@@ -38,7 +53,7 @@ async def test_a_batch_is_copied_in_and_its_ids_are_then_taken(engine, careful_i
         assert await first_deliveries(tx, "tests.other", batch[:3]) == set(batch[:3])
 
 
-async def test_ids_recorded_elsewhere_undo_the_copy_and_the_transaction_goes_on(engine, careful_inserts):
+async def test_ids_recorded_elsewhere_undo_the_copy_are_looked_up_and_the_rest_is_copied(engine, careful_inserts, copies):
     batch = ids(500)
     async with engine.begin() as tx:  # another process recorded some (this one does not remember them)
         await Inbox("tests.copy").first_deliveries(tx, batch[100:250])
@@ -47,7 +62,8 @@ async def test_ids_recorded_elsewhere_undo_the_copy_and_the_transaction_goes_on(
         await tx.execute(text("INSERT INTO account_usage VALUES ('ba_after_the_copy', 1)"))
 
     assert fresh == set(batch[:100] + batch[250:])
-    assert careful_inserts == [500]
+    assert copies == [True, False, True]  # theirs; ours met one of them; ours without them
+    assert careful_inserts == []
     async with engine.connect() as connection:
         recorded = await connection.scalar(text("SELECT count(*) FROM inbox WHERE consumer = 'tests.copy'"))
         effect = await connection.scalar(text("SELECT total FROM account_usage WHERE account = 'ba_after_the_copy'"))
@@ -65,7 +81,7 @@ async def test_remembered_ids_are_dropped_as_duplicates_and_do_not_undo_the_copy
     assert careful_inserts == []
 
 
-async def test_the_oldest_remembered_ids_are_forgotten_a_generation_at_a_time(engine, careful_inserts):
+async def test_the_oldest_remembered_ids_are_forgotten_a_generation_at_a_time(engine, careful_inserts, copies):
     inbox = Inbox("tests.copy", remembered=400)
     a, b, c, d = ids(150), ids(150), ids(150), ids(100)
     async with engine.begin() as tx:
@@ -80,7 +96,43 @@ async def test_the_oldest_remembered_ids_are_forgotten_a_generation_at_a_time(en
     async with engine.begin() as tx:
         new = ids(100)
         assert await inbox.first_deliveries(tx, a + new) == set(new)
-    assert careful_inserts == [250]  # a forgotten: copied again, met, and looked up
+    assert copies[-2:] == [False, True]  # a forgotten: copied again, met, looked up and dropped
+    assert careful_inserts == []
+
+
+async def test_each_partition_remembers_its_own_ids_whatever_the_others_bring(engine, careful_inserts, copies):
+    # A retrying producer's copy comes on its original's partition, a few offsets later; batches
+    # in between can hold none of that partition's messages.
+    for sources in ("per partition", "one memory"):
+        inbox = Inbox("tests.copy", remembered=400)
+        a, others = ids(150), [ids(150) for _ in range(3)]
+        async with engine.begin() as tx:
+            await inbox.first_deliveries(tx, a + [key for batch in others for key in batch])
+        inbox.remember(a, [(("usage", 0), 150)] if sources == "per partition" else None)
+        for batch in others:  # three batches of partition 1 alone
+            inbox.remember(batch, [(("usage", 1), 150)] if sources == "per partition" else None)
+        copies.clear()
+
+        new = ids(100)
+        async with engine.begin() as tx:
+            fresh = await inbox.first_deliveries(tx, a[:50] + new, [(("usage", 0), 150)] if sources == "per partition" else None)
+        assert fresh == set(new)
+        assert copies == ([True] if sources == "per partition" else [False, True]), sources
+        async with engine.begin() as tx:
+            await tx.execute(text("DELETE FROM inbox WHERE consumer = 'tests.copy'"))
+
+
+async def test_ids_recorded_between_the_look_up_and_the_copy_go_the_careful_way(engine, careful_inserts, copies, monkeypatch):
+    batch = ids(300)
+    async with engine.begin() as tx:
+        await Inbox("tests.copy").first_deliveries(tx, batch[:10])
+    careful_inserts.clear()
+    # As if another process recorded them only once the look-up had been made: it finds none.
+    monkeypatch.setattr(inbox_module, "_RECORDED_AMONG", "SELECT 0 WHERE CAST(%(ids)s AS bytea) IS NULL AND CAST(%(consumer)s AS text) IS NULL")
+    async with engine.begin() as tx:
+        assert await Inbox("tests.copy").first_deliveries(tx, batch) == set(batch[10:])
+    assert copies[-2:] == [False, False]
+    assert careful_inserts == [300]
 
 
 async def test_any_consumer_name_is_copied_as_it_is(engine, careful_inserts):

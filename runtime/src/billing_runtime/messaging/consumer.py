@@ -22,6 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from itertools import groupby
 from operator import attrgetter, itemgetter
 
 from billing_contracts import ContractError, Envelope
@@ -40,6 +41,8 @@ from billing_runtime.observability.metrics import MESSAGES_CONSUMED, MESSAGES_FA
 log = logging.getLogger(__name__)
 _ID = attrgetter("id")
 _ENVELOPE = itemgetter(1)
+_DELIVERY = itemgetter(0)
+_SOURCE = attrgetter("topic", "partition")
 
 Handler = Callable[[list[Envelope], AsyncConnection], Awaitable[None]]
 """Applies fresh (never seen) events in the open transaction it is given."""
@@ -50,6 +53,17 @@ def event_keys(readable: Iterable[tuple[Delivered, Envelope]]) -> list[str]:
     batch's keys are made once (the pipeline hands them on to the transaction and the inbox): each
     pass over 40,000 costs a few milliseconds."""
     return list(map(event_key, map(_ID, map(_ENVELOPE, readable))))
+
+
+Sources = list[tuple[tuple[str, int], int]]
+"""Where a batch's messages came from, in their order: runs of ((topic, partition), how many).
+The inbox remembers ids per partition (`Inbox.remember`)."""
+
+
+def sources(readable: Iterable[tuple[Delivered, Envelope]]) -> Sources:
+    """The `Sources` of what `read_all` read (the pipeline has them from its pass over the batch's
+    offsets already; a Python step a message, so not made twice)."""
+    return [(source, len(list(run))) for source, run in groupby(map(_SOURCE, map(_DELIVERY, readable)))]
 
 
 @dataclass(frozen=True)
@@ -137,7 +151,7 @@ class IdempotentConsumer:
 
     async def apply(
         self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, after: BatchBefore | None = None,
-        keys: list[str] | None = None,
+        keys: list[str] | None = None, runs: Sources | None = None,
     ) -> None:
         """Apply what `read_all` read: the batch in one transaction, or, if it fails, its halves,
         and so on down to the messages at fault, each retried, then dead-lettered; raises only
@@ -147,17 +161,17 @@ class IdempotentConsumer:
 
         With `after` (the batch before, still in flight), the batch's events are recorded in the
         inbox meanwhile, and its effects wait until that batch committed; if it did not, this
-        raises `BatchBeforeNotApplied` and changes nothing. `keys`: the batch's `event_keys`, if
-        the caller has them already (the pipeline does)."""
+        raises `BatchBeforeNotApplied` and changes nothing. `keys` and `runs`: the batch's
+        `event_keys` and `sources`, if the caller has them already (the pipeline does)."""
         if not readable:
             await await_batch_before(after)
             return
         async with self._pausing_when_infrastructure_away():
-            await self._apply_or_halve(readable, handler, after, keys)
+            await self._apply_or_halve(readable, handler, after, keys, runs)
 
     async def _apply_or_halve(
         self, readable: Sequence[tuple[Delivered, Envelope]], handler: Handler, after: BatchBefore | None = None,
-        keys: list[str] | None = None,
+        keys: list[str] | None = None, runs: Sources | None = None,
     ) -> None:
         """One message: its retries, then its dead letter. More: one transaction, and if it fails,
         each half the same way, the first committed before the second is tried."""
@@ -165,7 +179,7 @@ class IdempotentConsumer:
             try:
                 with consuming_batch(self.name, readable):
                     await self._apply(list(map(_ENVELOPE, readable)), event_keys(readable) if keys is None else keys,
-                                      handler, after)
+                                      sources(readable) if runs is None else runs, handler, after)
                 return
             except Exception as error:
                 if _infrastructure_away(error) or isinstance(error, BatchBeforeNotApplied):
@@ -201,7 +215,7 @@ class IdempotentConsumer:
         for attempt in range(1, self.retry.attempts + 1):
             attempts = attempt
             try:
-                await self._apply([envelope], [event_key(envelope.id)], handler)
+                await self._apply([envelope], [event_key(envelope.id)], [((delivery.topic, delivery.partition), 1)], handler)
                 return
             except Exception as error:
                 if _infrastructure_away(error):
@@ -218,12 +232,13 @@ class IdempotentConsumer:
         MESSAGES_CONSUMED.labels(self.service, delivery.topic, "dead_lettered").inc()
 
     async def _apply(
-        self, envelopes: list[Envelope], keys: list[str], handler: Handler, after: BatchBefore | None = None,
+        self, envelopes: list[Envelope], keys: list[str], runs: Sources, handler: Handler,
+        after: BatchBefore | None = None,
     ) -> None:
-        """`keys`: the envelopes' `event_key`s, in their order."""
+        """`keys`: the envelopes' `event_key`s, in their order; `runs`: their `sources`."""
         async with self.engine.begin() as transaction:
             if after is None or after.event_ids.isdisjoint(keys):  # nearly always: batches do not overlap
-                fresh_keys = await self.inbox.first_deliveries(transaction, keys)
+                fresh_keys = await self.inbox.first_deliveries(transaction, keys, runs)
                 await await_batch_before(after)  # the effects keep the order of the stream
             else:
                 # Recorded while the batch before is applied: all but the events also in it,
@@ -244,7 +259,7 @@ class IdempotentConsumer:
             if fresh:
                 await handler(fresh, transaction)
         # Counted and remembered once the transaction committed: what was applied is applied.
-        self.inbox.remember(keys)
+        self.inbox.remember(keys, runs)
         topic = envelopes[0].type
         MESSAGES_CONSUMED.labels(self.service, topic, "applied").inc(len(fresh))
         MESSAGES_CONSUMED.labels(self.service, topic, "duplicate").inc(len(envelopes) - len(fresh))

@@ -29,7 +29,7 @@ from typing import Protocol
 from aiokafka import ConsumerRecord, TopicPartition
 
 from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied
-from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, event_keys
+from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, Sources, event_keys
 from billing_runtime.messaging.dead_letters import Delivered
 
 log = logging.getLogger(__name__)
@@ -43,19 +43,26 @@ class OffsetKeeper(Protocol):
     def seek(self, partition: TopicPartition, offset: int) -> None: ...
 
 
-def _offsets(deliveries: Sequence[Delivered]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
-    """Per partition, the batch's first offset and the offset after its last."""
+def _offsets(deliveries: Sequence[Delivered]) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int], Sources]:
+    """Per partition, the batch's first offset and the offset after its last; and the batch's
+    `sources`, as a batch from the broker holds them (each partition's messages in one run:
+    were it not so, the inbox would only remember some ids under another partition, and look
+    for them there)."""
     bounds: dict[tuple[str, int], list[int]] = {}
-    for d in deliveries:
+    starts: list[int] = []
+    for index, d in enumerate(deliveries):
         seen = bounds.get((d.topic, d.partition))
         if seen is None:
             bounds[(d.topic, d.partition)] = [d.offset, d.offset]
+            starts.append(index)
         elif d.offset < seen[0]:
             seen[0] = d.offset
         elif d.offset > seen[1]:
             seen[1] = d.offset
+    ends = [*starts[1:], len(deliveries)]
     return ({TopicPartition(*p): low for p, (low, _) in bounds.items()},
-            {TopicPartition(*p): high + 1 for p, (_, high) in bounds.items()})
+            {TopicPartition(*p): high + 1 for p, (_, high) in bounds.items()},
+            [(source, end - start) for source, start, end in zip(bounds, starts, ends, strict=True)])
 
 
 class BatchPipeline:
@@ -75,7 +82,7 @@ class BatchPipeline:
         if self._closed:
             return
         deliveries = records  # aiokafka's records are deliveries as they are: no copy per message
-        first, after = _offsets(deliveries)
+        first, after, runs = _offsets(deliveries)
         try:
             readable = await self.consumer.read_all(deliveries)
         except Exception:
@@ -93,7 +100,7 @@ class BatchPipeline:
             return  # closed while this batch waited for a slot: it is left for the next owner too
         before = self._in_flight[-1][2] if self._in_flight else None
         keys = event_keys(readable)  # once for the batch: for the next one, and for the inbox
-        task = asyncio.create_task(self._apply_and_commit(readable, keys, after, kafka, before))
+        task = asyncio.create_task(self._apply_and_commit(readable, keys, runs, after, kafka, before))
         self._in_flight.append((task, first, BatchBefore(frozenset(keys), task)))
 
     async def drain(self) -> None:
@@ -109,11 +116,12 @@ class BatchPipeline:
             await asyncio.wait([task for task, _, _ in self._in_flight], timeout=timeout)
 
     async def _apply_and_commit(
-        self, readable, keys: list[str], after: dict[TopicPartition, int], kafka: OffsetKeeper, before: BatchBefore | None,
+        self, readable, keys: list[str], runs: Sources, after: dict[TopicPartition, int], kafka: OffsetKeeper,
+        before: BatchBefore | None,
     ) -> bool:
         """Whether the batch's transaction committed."""
         try:
-            await self.consumer.apply(readable, self.handler, before, keys)
+            await self.consumer.apply(readable, self.handler, before, keys, runs)
         except BatchBeforeNotApplied:
             return False  # the failed batch before rewound for both
         except Exception:  # noqa: BLE001 - it is not lost: it comes again
