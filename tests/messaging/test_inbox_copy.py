@@ -191,3 +191,24 @@ async def test_a_batch_with_ids_that_are_no_uuids_fails_whole_instead_of_recordi
         async with engine.begin() as tx:
             await Inbox("tests.copy").first_deliveries(tx, batch)
     assert careful_inserts == [152]
+
+
+async def test_ids_left_for_later_are_neither_recorded_nor_answered(engine, careful_inserts, copies):
+    batch = ids(300)
+    async with engine.begin() as tx:
+        assert await Inbox("tests.copy").first_deliveries(tx, batch, leave=set(batch[:10])) == set(batch[10:])
+    async with engine.connect() as connection:
+        recorded = await connection.scalar(text("SELECT count(*) FROM inbox WHERE consumer = 'tests.copy'"))
+    assert (recorded, copies, careful_inserts) == (290, [True], [])
+
+
+async def test_a_few_ids_all_remembered_ask_the_database_nothing(engine, careful_inserts):
+    inbox, batch = Inbox("tests.copy"), ids(300)
+    async with engine.begin() as tx:
+        await inbox.first_deliveries(tx, batch)
+    inbox.remember(batch)
+    async with engine.begin() as tx:  # copies a producer sent again, fewer than a COPY's worth
+        assert await inbox.first_deliveries(tx, batch[:5]) == set()
+        new = ids(1)
+        assert await inbox.first_deliveries(tx, batch[5:8] + new) == set(new)
+    assert careful_inserts == [1]  # only the new one was asked about

@@ -125,21 +125,23 @@ class Inbox:
             start += count
 
     async def first_deliveries(self, transaction: AsyncConnection, keys: Sequence[str],
-                               sources: Iterable[tuple[Hashable, int]] | None = None) -> Set[str]:
+                               sources: Iterable[tuple[Hashable, int]] | None = None,
+                               leave: Iterable[str] = ()) -> Set[str]:
         """As the module's `first_deliveries`, for this consumer, given the events' keys (`event_key`
         of their ids, as the consumer has them already) and, if known, where they came from
-        (`sources`, as `remember` takes them).
+        (`sources`, as `remember` takes them). The keys in `leave` are neither recorded nor
+        answered (the caller records them later: see `IdempotentConsumer._apply`).
 
         Each pass over a batch's keys here is made by C loops, not a Python step per key: the
         keys deduplicated in order (`dict.fromkeys`), the few remembered ones found by set
         intersections and deleted, and the rest kept in the batch's order, which is the inbox
         index's order for time-ordered ids (a set's order would split its pages at random)."""
         unknown = dict.fromkeys(keys)
-        if len(unknown) < self.COPY_FROM:
-            return await first_deliveries(transaction, self.consumer, unknown)
+        for key in leave:
+            unknown.pop(key, None)
         self._drop_remembered(unknown, keys, sources)
-        if not unknown:
-            return set()
+        if len(unknown) < self.COPY_FROM:
+            return await first_deliveries(transaction, self.consumer, unknown) if unknown else set()
         ids = _uuid_bytes(list(unknown))
         if ids is None:  # not all canonical UUIDs: no event id is, in practice (see `event_key`)
             return await first_deliveries(transaction, self.consumer, unknown)
