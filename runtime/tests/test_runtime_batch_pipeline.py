@@ -51,11 +51,12 @@ class Consumer:
         self.log = log
         self.hold: dict[int, asyncio.Event] = {}
         self.failing: set[int] = set()
+        self.unreadable: set[int] = set()  # offsets read_all dead-letters
 
     async def read_all(self, deliveries):
         self.log.append(("read", deliveries[0].offset))
         await asyncio.sleep(0)
-        return [(d, SimpleNamespace(id=f"event-{d.offset}")) for d in deliveries]
+        return [(d, SimpleNamespace(id=f"event-{d.offset}")) for d in deliveries if d.offset not in self.unreadable]
 
     async def apply(self, readable, handler, before=None, keys=None, runs=None):
         assert keys == [envelope.id for _, envelope in readable]  # the batch's keys, made once, in its order
@@ -65,6 +66,7 @@ class Consumer:
         assert sum(n for _, n in runs) == len(readable)
         if len(runs) == len(sources(readable)):
             assert runs == sources(readable)
+        self.log.append(("runs", runs))
         first = readable[0][0].offset
         self.log.append(("record", first))
         if before is not None:
@@ -129,6 +131,14 @@ async def test_each_batch_commits_its_own_offsets_per_partition_after_its_transa
     await pipeline.submit(batch((1, 5)), kafka)
     await pipeline.drain()
     assert only(log, "applied", "commit") == [("applied", 10), ("commit", {P0: 12, P1: 5}), ("applied", 5), ("commit", {P1: 6})]
+
+
+async def test_a_batch_with_unreadable_messages_hands_on_where_its_readable_ones_came_from(log, pipeline):
+    pipeline.consumer.unreadable.add(4)  # dead-lettered by read_all: neither a key nor in a run
+    await pipeline.submit(batch((1, 4), (1, 5), (0, 10), (0, 11)), Kafka(log))
+    await pipeline.drain()
+    assert only(log, "runs") == [("runs", [(("usage.recorded", 1), 1), (("usage.recorded", 0), 2)])]
+    assert only(log, "commit") == [("commit", {P1: 6, P0: 12})]
 
 
 async def test_behind_a_failed_batch_nothing_is_applied_or_committed_and_all_comes_again(log, pipeline):

@@ -88,7 +88,8 @@ class Inbox:
 
         `sources`: where the keys came from, in their order, as runs of (source, how many); a
         source is a topic's partition, say (default: one source for all). Each source remembers
-        its last `remembered` / 2 / sources to `remembered` / sources, so `remembered` in all."""
+        its last `remembered` / 2 / sources to `remembered` / sources ids, as many sources as it
+        has seen then (so about `remembered` in all; a partition no longer read keeps what it had)."""
         start = 0
         for source, count in sources if sources is not None else ((None, len(keys)),):
             memory = self._memory.get(source)

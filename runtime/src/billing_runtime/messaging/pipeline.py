@@ -29,7 +29,7 @@ from typing import Protocol
 from aiokafka import ConsumerRecord, TopicPartition
 
 from billing_runtime.messaging.batch_order import BatchBefore, BatchBeforeNotApplied
-from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, Sources, event_keys
+from billing_runtime.messaging.consumer import Handler, IdempotentConsumer, Sources, event_keys, sources
 from billing_runtime.messaging.dead_letters import Delivered
 
 log = logging.getLogger(__name__)
@@ -100,6 +100,8 @@ class BatchPipeline:
             return  # closed while this batch waited for a slot: it is left for the next owner too
         before = self._in_flight[-1][2] if self._in_flight else None
         keys = event_keys(readable)  # once for the batch: for the next one, and for the inbox
+        if len(readable) != len(deliveries):  # some were dead-lettered: the runs of the others
+            runs = sources(readable)
         task = asyncio.create_task(self._apply_and_commit(readable, keys, runs, after, kafka, before))
         self._in_flight.append((task, first, BatchBefore(frozenset(keys), task)))
 
