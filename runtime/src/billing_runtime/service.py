@@ -23,7 +23,7 @@ from billing_runtime.database import create_engine
 from billing_runtime.health import health_router
 from billing_runtime.observability.metrics import HttpMetrics, metrics_router
 from billing_runtime.observability.tracing import TraceRequests
-from billing_runtime.messaging import record_unpacking
+from billing_runtime.messaging import kafka_reads, record_unpacking
 from billing_runtime.messaging.dead_letters import DeadLetters
 from billing_runtime.messaging.inbox_retention import ids_kept, inbox_retention
 from billing_runtime.messaging.producer import Producer, create_producer
@@ -94,6 +94,7 @@ def create_service_app(runtime: ServiceRuntime, routers: Iterable[APIRouter] = (
         if consuming:
             keep_freed_memory()  # batches of tens of MiB: not faulted in page by page each time
             record_unpacking.install()  # fetched records unpacked in C, not a Python step each
+            kafka_reads.install()  # a fetch's megabytes gathered in chunks, not one growing buffer
             await runtime.producer.start()
             await start_broker(runtime.broker)
             loops = [runtime.relay.run, *runtime.workers]
