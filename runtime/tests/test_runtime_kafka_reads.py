@@ -60,12 +60,18 @@ async def test_frames_split_every_way_read_the_same_as_asyncio_reads_them(seed):
         assert await reader.read() == b""  # nothing left over, nothing lost
 
 
-async def test_a_stream_ending_inside_a_large_frame_says_what_it_had():
+async def large_read_under_way(first: bytes, then: bytes) -> tuple[ChunkedReader, asyncio.Task]:
+    """A reader given `first`, a read of `LARGE` bytes waiting on it, then `then` given."""
     reader = ChunkedReader()
-    reader.feed_data(b"x" * 1000)
+    reader.feed_data(first)
     reading = asyncio.create_task(reader.readexactly(LARGE))
     await asyncio.sleep(0)
-    reader.feed_data(b"y" * 2000)
+    reader.feed_data(then)
+    return reader, reading
+
+
+async def test_a_stream_ending_inside_a_large_frame_says_what_it_had():
+    reader, reading = await large_read_under_way(b"x" * 1000, b"y" * 2000)
     reader.feed_eof()
     with pytest.raises(asyncio.IncompleteReadError) as raised:
         await reading
@@ -73,11 +79,7 @@ async def test_a_stream_ending_inside_a_large_frame_says_what_it_had():
 
 
 async def test_a_large_read_cancelled_leaves_its_bytes_in_the_stream():
-    reader = ChunkedReader()
-    reader.feed_data(b"a" * 10)
-    reading = asyncio.create_task(reader.readexactly(LARGE))
-    await asyncio.sleep(0)
-    reader.feed_data(b"b" * 20)
+    reader, reading = await large_read_under_way(b"a" * 10, b"b" * 20)
     reading.cancel()
     with pytest.raises(asyncio.CancelledError):
         await reading
