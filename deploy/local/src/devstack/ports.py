@@ -36,17 +36,16 @@ def free_port(host: str = HOST) -> int:
     """A port free now, below the kernel's ephemeral range. A port from `bind` to port 0 lies in
     that range, where any outgoing connection (the broker's own, to its controller, say) can take
     it as its local port before the server meant to listen there binds it: a bench's Kafka once
-    exited at start on its listener's port so. Below the range only another `bind` can take it."""
+    exited at start on its listener's port so. Below the range only another `bind` can take it.
+    (On a machine whose range starts lower than `LOWEST`, or after 100 draws all taken, a port of
+    the kernel's choosing.)"""
     low, _ = ephemeral_range()
-    for _ in range(100):
-        port = random.randrange(LOWEST, low) if low > LOWEST else 0
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            try:
-                probe.bind((host, port))
-            except OSError:
-                continue
-            return probe.getsockname()[1]
-    raise StackError(f"No free port on {host} between {LOWEST} and {low}")
+    for _ in range(100 if low > LOWEST else 0):
+        if not port_in_use(port := random.randrange(LOWEST, low), host):
+            return port
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
 
 
 def require_free(port: int, what: str, env_var: str) -> None:

@@ -2,7 +2,7 @@
 
 import logging
 from binascii import unhexlify
-from collections.abc import Callable, Hashable, Iterable, Sequence, Set
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence, Set
 from datetime import datetime
 from uuid import UUID
 
@@ -90,14 +90,12 @@ class Inbox:
         source is a topic's partition, say (default: one source for all). Each source remembers
         its last `remembered` / 2 / sources to `remembered` / sources ids, as many sources as it
         has seen then (so about `remembered` in all; a partition no longer read keeps what it had)."""
-        start = 0
-        for source, count in sources if sources is not None else ((None, len(keys)),):
+        for source, run in _runs(keys, sources if sources is not None else ((None, len(keys)),)):
             memory = self._memory.get(source)
             if memory is None:
                 memory = self._memory[source] = (set(), set())
             recent = memory[0]
-            recent.update(keys[start:start + count])
-            start += count
+            recent.update(run)
             if len(recent) >= self.remembered // 2 // len(self._memory):
                 self._memory[source] = (set(), recent)
 
@@ -115,15 +113,11 @@ class Inbox:
                         for key in duplicates:
                             del unknown[key]
             return
-        start = 0
-        for source, count in sources:
-            if generations := memory.get(source):
-                run = keys[start:start + count]
-                for remembered in generations:
-                    if remembered and (duplicates := remembered.intersection(run)):
-                        for key in duplicates:
-                            unknown.pop(key, None)  # in both generations, or twice in the run
-            start += count
+        for source, run in _runs(keys, sources):
+            for remembered in memory.get(source, ()):
+                if remembered and (duplicates := remembered.intersection(run)):
+                    for key in duplicates:
+                        unknown.pop(key, None)  # in both generations, or twice in the run
 
     async def first_deliveries(self, transaction: AsyncConnection, keys: Sequence[str],
                                sources: Iterable[tuple[Hashable, int]] | None = None,
@@ -190,6 +184,14 @@ class Inbox:
         for byte in range(16):
             rows[_ID_START + byte::len(row)] = ids[byte::16]
         return _BINARY_COPY_HEADER + rows + _BINARY_COPY_TRAILER
+
+
+def _runs(keys: Sequence[str], sources: Iterable[tuple[Hashable, int]]) -> Iterator[tuple[Hashable, Sequence[str]]]:
+    """Each source with its run of `keys` (`sources` as `Inbox.remember` takes them)."""
+    start = 0
+    for source, count in sources:
+        yield source, keys[start:start + count]
+        start += count
 
 
 def _uuid_bytes(keys: list[str]) -> bytes | None:
